@@ -1,0 +1,83 @@
+// The frame loop: each animation frame, every registered participant records its compute and render
+// work into one command encoder, and the engine submits it once (after flushing tfjs's pending work).
+import type { Engine } from './engine';
+import { GpuOperationError } from './errors';
+
+export interface FrameInfo {
+  /** Milliseconds since the loop started. */
+  time: number;
+  /** Milliseconds since the previous frame. */
+  delta: number;
+  /** Frames submitted so far. */
+  frame: number;
+}
+
+export interface FrameParticipant {
+  /** Compute work first, for every participant; then render work. Either may be left out. */
+  compute?(encoder: GPUCommandEncoder, info: FrameInfo): void;
+  render?(encoder: GPUCommandEncoder, info: FrameInfo): void;
+}
+
+export interface FrameLoop {
+  add(participant: FrameParticipant): () => void;
+  /** Records and submits one frame now (tests and benchmarks drive frames this way). */
+  frame(): void;
+  start(): void;
+  stop(): void;
+  readonly framesSubmitted: number;
+  /** Rejections from error scopes of past frames surface here. */
+  onError: (error: Error) => void;
+}
+
+export function createFrameLoop(engine: Engine, label = 'FrameLoop'): FrameLoop {
+  const participants = new Set<FrameParticipant>();
+  const info: FrameInfo = { time: 0, delta: 0, frame: 0 };
+  let handle: number | null = null;
+  let started = 0;
+  let last = 0;
+
+  const loop: FrameLoop = {
+    onError: (error) => console.error(error),
+    get framesSubmitted() {
+      return info.frame;
+    },
+    add(participant) {
+      participants.add(participant);
+      return () => participants.delete(participant);
+    },
+    frame() {
+      if (engine.lostReason !== null) return;
+      const now = performance.now();
+      if (info.frame === 0) started = last = now;
+      info.time = now - started;
+      info.delta = now - last;
+      last = now;
+      engine.device.pushErrorScope('validation');
+      try {
+        const encoder = engine.device.createCommandEncoder({ label: `${label}.frame` });
+        for (const participant of participants) participant.compute?.(encoder, info);
+        for (const participant of participants) participant.render?.(encoder, info);
+        engine.submit([encoder.finish()]);
+        info.frame += 1;
+      } finally {
+        const frame = info.frame;
+        void engine.device.popErrorScope().then((error) => {
+          if (error) loop.onError(new GpuOperationError(`${label} frame ${frame}: ${error.message}`));
+        });
+      }
+    },
+    start() {
+      if (handle !== null) return;
+      const tick = () => {
+        loop.frame();
+        handle = requestAnimationFrame(tick);
+      };
+      handle = requestAnimationFrame(tick);
+    },
+    stop() {
+      if (handle !== null) cancelAnimationFrame(handle);
+      handle = null;
+    },
+  };
+  return loop;
+}

@@ -1,0 +1,24 @@
+// createEngine: the one GPUDevice that Glassbox kernels, views and TensorFlow.js share.
+import { requestDevice } from './core/device';
+import { Engine } from './core/engine';
+import { connectTfjs, existingTfjsDevice } from './interop/tfjs/backend';
+
+export interface EngineOptions {
+  /** Use this device instead of requesting one; the caller keeps ownership (destroy() leaves it alone). */
+  device?: GPUDevice;
+  /**
+   * Run tfjs's 'webgpu' backend on the engine's device (default true). When tfjs already runs on WebGPU
+   * and no device is given, the engine adopts tfjs's device instead of requesting a second one.
+   */
+  tfjs?: boolean;
+  powerPreference?: GPUPowerPreference;
+}
+
+export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
+  const useTfjs = options.tfjs ?? true;
+  const adopted = options.device ?? (useTfjs ? existingTfjsDevice() : null);
+  const device = adopted ?? (await requestDevice({ powerPreference: options.powerPreference }));
+  const engine = new Engine(device, { ownsDevice: adopted === null });
+  if (useTfjs) await connectTfjs(engine);
+  return engine;
+}

@@ -1,0 +1,29 @@
+// Glassbox public API. Re-exports only.
+export { createEngine, type EngineOptions } from './create-engine';
+export { Engine, type EngineFeatures } from './core/engine';
+export { createFrameLoop, type FrameLoop, type FrameParticipant, type FrameInfo } from './core/frame-loop';
+export { createGpuTimer, type GpuTimer } from './core/gpu-timer';
+export {
+  GlassboxError,
+  WebGpuUnavailableError,
+  InvalidArgumentError,
+  DeviceLimitError,
+  GpuOperationError,
+  DeviceLostError,
+  NonFiniteError,
+} from './core/errors';
+export {
+  GpuTensor,
+  tensorFromArray,
+  tensorFromBuffer,
+  type DType,
+  type Layout,
+} from './memory/gpu-tensor';
+export { tensorFromTf, tensorToTf } from './interop/tfjs/tensors';
+export { attentionWeights, type AttentionWeightsOptions } from './attention/attention-weights';
+export {
+  createAttentionWeightsKernel,
+  type AttentionWeightsKernel,
+  type AttentionWeightsParams,
+} from './kernels/attention-weights';
+export { referenceAttentionWeights, type ReferenceAttentionInput } from './reference/attention';

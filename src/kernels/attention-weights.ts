@@ -1,0 +1,121 @@
+// Kernel wrapper for shaders/compute/attention-weights.wgsl: scores, then row softmax in place.
+import numericsWgsl from '../../shaders/common/numerics.wgsl?raw';
+import attentionWeightsWgsl from '../../shaders/compute/attention-weights.wgsl?raw';
+import type { Engine } from '../core/engine';
+import { cachedPerDevice } from '../core/pipeline-cache';
+import { shaderModule } from '../core/wgsl';
+import { UniformBuffer, uniformLayout } from '../memory/uniforms';
+
+export interface AttentionWeightsIo {
+  /** [batch, nq, nk], written completely. */
+  out: GPUBuffer;
+  /** [batch, nq, d] */
+  q: GPUBuffer;
+  /** [batch, nk, d] */
+  k: GPUBuffer;
+}
+
+export interface AttentionWeightsParams {
+  batch: number;
+  nq: number;
+  nk: number;
+  d: number;
+  scale: number;
+  causal: boolean;
+  /** Keys at index >= keyLength are padding and masked. */
+  keyLength: number;
+}
+
+export interface AttentionWeightsKernel {
+  /** Records both passes. One record per submit: parameters are written to the queue at record time. */
+  record(encoder: GPUCommandEncoder, io: AttentionWeightsIo, params: AttentionWeightsParams): void;
+  /** { count, firstIndex } of non-finite scores since the last record, 8 bytes, in `status`. */
+  readonly status: GPUBuffer;
+  destroy(): void;
+}
+
+const TILE = 64;
+const MAX_GROUPS_PER_DIMENSION = 65535;
+const PARAMS = uniformLayout(attentionWeightsWgsl, 'Params');
+const NO_NON_FINITE = 0xffffffff;
+
+function buildPipelines(device: GPUDevice) {
+  const module = shaderModule(device, 'AttentionWeights.module', [numericsWgsl, attentionWeightsWgsl]);
+  const storage = (binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({
+    binding,
+    visibility: GPUShaderStage.COMPUTE,
+    buffer: { type },
+  });
+  const bindGroupLayout = device.createBindGroupLayout({
+    label: 'AttentionWeights.bindGroupLayout',
+    entries: [
+      storage(0, 'storage'), // out
+      storage(1, 'storage'), // status
+      storage(2, 'read-only-storage'), // q
+      storage(3, 'read-only-storage'), // k
+      storage(4, 'uniform'), // params
+    ],
+  });
+  const layout = device.createPipelineLayout({ label: 'AttentionWeights.layout', bindGroupLayouts: [bindGroupLayout] });
+  const pipeline = (entryPoint: string) =>
+    device.createComputePipeline({ label: `AttentionWeights.${entryPoint}`, layout, compute: { module, entryPoint } });
+  return { bindGroupLayout, scores: pipeline('scores'), normalizeRows: pipeline('normalize_rows') };
+}
+
+export function createAttentionWeightsKernel(engine: Engine, label = 'AttentionWeights'): AttentionWeightsKernel {
+  const pipelines = cachedPerDevice(engine.device, buildPipelines);
+  const params = new UniformBuffer(engine, PARAMS, `${label}.params`);
+  const status = engine.createBuffer({
+    label: `${label}.status`,
+    size: 8,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+  });
+  const statusReset = new Uint32Array([0, NO_NON_FINITE]);
+  let bindGroup: GPUBindGroup | null = null;
+  let bound: AttentionWeightsIo | null = null;
+
+  // Bind groups are reused while the same buffers come back (every frame of a live view).
+  function bindGroupFor(io: AttentionWeightsIo): GPUBindGroup {
+    if (bindGroup && bound && bound.out === io.out && bound.q === io.q && bound.k === io.k) return bindGroup;
+    bound = { ...io };
+    bindGroup = engine.device.createBindGroup({
+      label: `${label}.bindGroup`,
+      layout: pipelines.bindGroupLayout,
+      entries: [io.out, status, io.q, io.k, params.buffer].map((buffer, binding) => ({ binding, resource: { buffer } })),
+    });
+    return bindGroup;
+  }
+
+  return {
+    status,
+    record(encoder, io, p) {
+      const rows = p.batch * p.nq;
+      const rowsPerSlice = Math.min(rows, MAX_GROUPS_PER_DIMENSION);
+      params.write({
+        batch: p.batch,
+        nq: p.nq,
+        nk: p.nk,
+        d: p.d,
+        key_length: p.keyLength,
+        causal: p.causal ? 1 : 0,
+        scale: p.scale,
+        rows_per_slice: rowsPerSlice,
+      });
+      engine.device.queue.writeBuffer(status, 0, statusReset);
+      const group = bindGroupFor(io);
+      const pass = encoder.beginComputePass({ label: `${label}.pass` });
+      pass.setBindGroup(0, group);
+      pass.setPipeline(pipelines.scores);
+      pass.dispatchWorkgroups(Math.ceil(p.nk / TILE), Math.ceil(p.nq / TILE), p.batch);
+      pass.setPipeline(pipelines.normalizeRows);
+      pass.dispatchWorkgroups(rowsPerSlice, Math.ceil(rows / rowsPerSlice));
+      pass.end();
+    },
+    destroy() {
+      params.destroy();
+      status.destroy();
+      bindGroup = null;
+      bound = null;
+    },
+  };
+}

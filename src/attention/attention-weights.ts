@@ -1,7 +1,11 @@
 // attentionWeights(engine, q, k): P = softmax(Q Kᵀ · scale + mask) as a GpuTensor, computed in place.
 import type { Engine } from '../core/engine';
 import { DeviceLimitError, NonFiniteError, formatBytes, formatCount, invalidArgument } from '../core/errors';
-import { createAttentionWeightsKernel, type AttentionWeightsParams } from '../kernels/attention-weights';
+import {
+  createAttentionWeightsKernel,
+  type AttentionWeightsKernel,
+  type AttentionWeightsParams,
+} from '../kernels/attention-weights';
 import { GpuTensor, createTensorBuffer, sizeOf } from '../memory/gpu-tensor';
 import { readBufferRange } from '../memory/readback';
 
@@ -17,6 +21,13 @@ export interface AttentionWeightsOptions {
    * with a NonFiniteError that says where; `'mask'` gives it weight 0 like a masked key.
    */
   nonFinite?: 'throw' | 'mask';
+  /**
+   * Compensated dot products (default true): P within ~1e-6 of a float64 reference even for logits of
+   * 1e4. false: plain float32 accumulation, ~4× less arithmetic, errors growing with |logit|·1e-7.
+   */
+  exact?: boolean;
+  /** Write P into this tensor (shape [...batch, nq, nk]) instead of a new one: live views reuse one buffer. */
+  out?: GpuTensor;
   label?: string;
 }
 
@@ -24,6 +35,7 @@ export interface AttentionWeightsOptions {
  * Attention weights of every head. q: [...batch, nq, d], k: [...batch, nk, d] (batch = heads, or layers ×
  * heads) → P: [...batch, nq, nk], rows summing to 1 (rows with every key masked are 0).
  * Resolves once the GPU has finished, so that errors are reported here; the caller owns P.
+ * On any error, nothing is left allocated and a caller's `out` is left to the caller.
  */
 export async function attentionWeights(
   engine: Engine,
@@ -38,19 +50,31 @@ export async function attentionWeights(
   assertBindable(engine, label, 'Q', q.shape);
   assertBindable(engine, label, 'K', k.shape);
 
-  const out = createTensorBuffer(engine, outShape, `${label}.P`);
-  const kernel = await engine.withErrorScope(label, () => createAttentionWeightsKernel(engine, label));
+  if (options.out) assertOutShape(options.out, outShape);
+  const out = options.out ?? new GpuTensor({ engine, buffer: createTensorBuffer(engine, outShape, `${label}.P`), shape: outShape });
+  let kernel: AttentionWeightsKernel | null = null;
   try {
-    await engine.run(label, (encoder) => kernel.record(encoder, { out, q: q.buffer, k: k.buffer }, params));
-    const [count = 0, first = 0] = new Uint32Array(await readBufferRange(engine, kernel.status, 0, 8));
+    kernel = await engine.withErrorScope(label, () => createAttentionWeightsKernel(engine, label));
+    const status = kernel.status;
+    const io = { out: out.buffer, q: q.buffer, k: k.buffer };
+    await engine.run(label, (encoder) => kernel!.record(encoder, io, params));
+    const [count = 0, first = 0] = new Uint32Array(await readBufferRange(engine, status, 0, 8));
     if (count > 0 && options.nonFinite !== 'mask') throw nonFiniteError(label, count, first, params);
   } catch (error) {
-    out.destroy();
+    if (out !== options.out) out.destroy();
     throw error;
   } finally {
-    kernel.destroy();
+    kernel?.destroy();
   }
-  return new GpuTensor({ engine, buffer: out, shape: outShape });
+  return out;
+}
+
+function assertOutShape(out: GpuTensor, shape: readonly number[]): void {
+  out.assertUsable();
+  invalidArgument(
+    out.shape.length === shape.length && out.shape.every((dim, axis) => dim === shape[axis]),
+    () => `out must have shape [${shape.join(', ')}] for these Q and K; got [${out.shape.join(', ')}].`,
+  );
 }
 
 /** Checks shapes and options and resolves defaults; shared by every attention entry point. */
@@ -81,7 +105,16 @@ export function attentionParams(q: GpuTensor, k: GpuTensor, options: AttentionWe
     Number.isInteger(keyLength) && keyLength >= 0 && keyLength <= nk,
     () => `keyLength must be an integer from 0 to the number of keys (${nk}); got ${keyLength}.`,
   );
-  return { batch: sizeOf(batchShape), nq, nk, d, scale, causal: options.causal ?? false, keyLength };
+  return {
+    batch: sizeOf(batchShape),
+    nq,
+    nk,
+    d,
+    scale,
+    causal: options.causal ?? false,
+    keyLength,
+    exact: options.exact ?? true,
+  };
 }
 
 function assertBindable(engine: Engine, label: string, what: string, shape: readonly number[]): void {

@@ -18,7 +18,8 @@ const LIMITS_TO_MAXIMIZE = [
   'maxComputeWorkgroupsPerDimension',
 ] as const;
 
-const OPTIONAL_FEATURES: GPUFeatureName[] = ['timestamp-query', 'subgroups'];
+// 'subgroups' is newer than some @webgpu/types releases, hence the cast.
+const OPTIONAL_FEATURES = ['timestamp-query', 'subgroups'] as GPUFeatureName[];
 
 export async function requestDevice(request: DeviceRequest = {}): Promise<GPUDevice> {
   const gpu = typeof navigator === 'undefined' ? undefined : navigator.gpu;

@@ -1,4 +1,5 @@
 // Kernel wrapper for shaders/compute/attention-weights.wgsl: scores, then row softmax in place.
+import doubleFloatWgsl from '../../shaders/common/double-float.wgsl?raw';
 import numericsWgsl from '../../shaders/common/numerics.wgsl?raw';
 import attentionWeightsWgsl from '../../shaders/compute/attention-weights.wgsl?raw';
 import type { Engine } from '../core/engine';
@@ -24,11 +25,21 @@ export interface AttentionWeightsParams {
   causal: boolean;
   /** Keys at index >= keyLength are padding and masked. */
   keyLength: number;
+  /** Compensated (double-float accurate) dot products; false accumulates plainly, ~4× less arithmetic. */
+  exact: boolean;
 }
 
 export interface AttentionWeightsKernel {
-  /** Records both passes. One record per submit: parameters are written to the queue at record time. */
-  record(encoder: GPUCommandEncoder, io: AttentionWeightsIo, params: AttentionWeightsParams): void;
+  /**
+   * Records both passes into one compute pass (timed as a whole when `timestampWrites` is given).
+   * One record per submit: parameters are written to the queue at record time.
+   */
+  record(
+    encoder: GPUCommandEncoder,
+    io: AttentionWeightsIo,
+    params: AttentionWeightsParams,
+    timestampWrites?: GPUComputePassTimestampWrites,
+  ): void;
   /** { count, firstIndex } of non-finite scores since the last record, 8 bytes, in `status`. */
   readonly status: GPUBuffer;
   destroy(): void;
@@ -40,7 +51,7 @@ const PARAMS = uniformLayout(attentionWeightsWgsl, 'Params');
 const NO_NON_FINITE = 0xffffffff;
 
 function buildPipelines(device: GPUDevice) {
-  const module = shaderModule(device, 'AttentionWeights.module', [numericsWgsl, attentionWeightsWgsl]);
+  const module = shaderModule(device, 'AttentionWeights.module', [numericsWgsl, doubleFloatWgsl, attentionWeightsWgsl]);
   const storage = (binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({
     binding,
     visibility: GPUShaderStage.COMPUTE,
@@ -54,12 +65,21 @@ function buildPipelines(device: GPUDevice) {
       storage(2, 'read-only-storage'), // q
       storage(3, 'read-only-storage'), // k
       storage(4, 'uniform'), // params
+      storage(5, 'storage'), // tile_max
     ],
   });
   const layout = device.createPipelineLayout({ label: 'AttentionWeights.layout', bindGroupLayouts: [bindGroupLayout] });
-  const pipeline = (entryPoint: string) =>
-    device.createComputePipeline({ label: `AttentionWeights.${entryPoint}`, layout, compute: { module, entryPoint } });
-  return { bindGroupLayout, scores: pipeline('scores'), normalizeRows: pipeline('normalize_rows') };
+  const pipeline = (entryPoint: string, exact: boolean) =>
+    device.createComputePipeline({
+      label: `AttentionWeights.${entryPoint}${exact ? '' : '.fast'}`,
+      layout,
+      compute: { module, entryPoint, constants: { EXACT: exact ? 1 : 0 } },
+    });
+  const variant = (exact: boolean) => ({
+    scores: pipeline('scores', exact),
+    normalizeRows: pipeline('normalize_rows', exact),
+  });
+  return { bindGroupLayout, exact: variant(true), fast: variant(false) };
 }
 
 export function createAttentionWeightsKernel(engine: Engine, label = 'AttentionWeights'): AttentionWeightsKernel {
@@ -71,24 +91,38 @@ export function createAttentionWeightsKernel(engine: Engine, label = 'AttentionW
     usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
   });
   const statusReset = new Uint32Array([0, NO_NON_FINITE]);
+  let tileMax: GPUBuffer | null = null;
   let bindGroup: GPUBindGroup | null = null;
   let bound: AttentionWeightsIo | null = null;
 
+  // Per-row tile maxima: grown when a larger problem comes, kept otherwise.
+  function tileMaxFor(p: AttentionWeightsParams): GPUBuffer {
+    const bytes = p.batch * p.nq * Math.ceil(p.nk / TILE) * 4;
+    if (tileMax && tileMax.size >= bytes) return tileMax;
+    tileMax?.destroy();
+    bindGroup = null;
+    tileMax = engine.createBuffer({ label: `${label}.tileMax`, size: bytes, usage: GPUBufferUsage.STORAGE });
+    return tileMax;
+  }
+
   // Bind groups are reused while the same buffers come back (every frame of a live view).
-  function bindGroupFor(io: AttentionWeightsIo): GPUBindGroup {
+  function bindGroupFor(io: AttentionWeightsIo, tiles: GPUBuffer): GPUBindGroup {
     if (bindGroup && bound && bound.out === io.out && bound.q === io.q && bound.k === io.k) return bindGroup;
     bound = { ...io };
     bindGroup = engine.device.createBindGroup({
       label: `${label}.bindGroup`,
       layout: pipelines.bindGroupLayout,
-      entries: [io.out, status, io.q, io.k, params.buffer].map((buffer, binding) => ({ binding, resource: { buffer } })),
+      entries: [io.out, status, io.q, io.k, params.buffer, tiles].map((buffer, binding) => ({
+        binding,
+        resource: { buffer },
+      })),
     });
     return bindGroup;
   }
 
   return {
     status,
-    record(encoder, io, p) {
+    record(encoder, io, p, timestampWrites) {
       const rows = p.batch * p.nq;
       const rowsPerSlice = Math.min(rows, MAX_GROUPS_PER_DIMENSION);
       params.write({
@@ -99,21 +133,25 @@ export function createAttentionWeightsKernel(engine: Engine, label = 'AttentionW
         key_length: p.keyLength,
         causal: p.causal ? 1 : 0,
         scale: p.scale,
+        scale_low: p.scale - Math.fround(p.scale),
         rows_per_slice: rowsPerSlice,
       });
       engine.device.queue.writeBuffer(status, 0, statusReset);
-      const group = bindGroupFor(io);
-      const pass = encoder.beginComputePass({ label: `${label}.pass` });
+      const group = bindGroupFor(io, tileMaxFor(p));
+      const variant = p.exact ? pipelines.exact : pipelines.fast;
+      const pass = encoder.beginComputePass({ label: `${label}.pass`, ...(timestampWrites && { timestampWrites }) });
       pass.setBindGroup(0, group);
-      pass.setPipeline(pipelines.scores);
+      pass.setPipeline(variant.scores);
       pass.dispatchWorkgroups(Math.ceil(p.nk / TILE), Math.ceil(p.nq / TILE), p.batch);
-      pass.setPipeline(pipelines.normalizeRows);
+      pass.setPipeline(variant.normalizeRows);
       pass.dispatchWorkgroups(rowsPerSlice, Math.ceil(rows / rowsPerSlice));
       pass.end();
     },
     destroy() {
       params.destroy();
       status.destroy();
+      tileMax?.destroy();
+      tileMax = null;
       bindGroup = null;
       bound = null;
     },

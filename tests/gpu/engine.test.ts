@@ -1,0 +1,111 @@
+// The engine: one device, labelled errors, the frame loop's single submit, timers, tensors, leaks.
+import { describe, expect, it, vi } from 'vitest';
+import {
+  DeviceLostError,
+  GpuOperationError,
+  InvalidArgumentError,
+  createEngine,
+  createFrameLoop,
+  createGpuTimer,
+  tensorFromArray,
+  tensorFromBuffer,
+} from '../../src/index';
+import { useEngine } from '../helpers/engine';
+import { randomFloats } from '../helpers/random';
+
+const engine = useEngine();
+
+describe('engine', () => {
+  it('requests the adapter maximum binding size and the optional features it offers', async () => {
+    const adapter = (await navigator.gpu.requestAdapter())!;
+    expect(engine().limits.maxStorageBufferBindingSize).toBe(adapter.limits.maxStorageBufferBindingSize);
+    expect(engine().limits.maxBufferSize).toBe(adapter.limits.maxBufferSize);
+    expect(engine().features.timestampQuery).toBe(adapter.features.has('timestamp-query'));
+  });
+
+  it('throws WebGPU validation errors with the label of the work that caused them', async () => {
+    const tiny = engine().createBuffer({ label: 'test.tiny', size: 4, usage: GPUBufferUsage.COPY_SRC });
+    const other = engine().createBuffer({ label: 'test.other', size: 4, usage: GPUBufferUsage.COPY_DST });
+    const run = engine().run('test.oversizedCopy', (encoder) => encoder.copyBufferToBuffer(tiny, 0, other, 0, 64));
+    await expect(run).rejects.toThrow(GpuOperationError);
+    await expect(engine().run('test.oversizedCopy', (e) => e.copyBufferToBuffer(tiny, 0, other, 0, 64))).rejects.toThrow(
+      /^test\.oversizedCopy: WebGPU validation error/,
+    );
+    tiny.destroy();
+    other.destroy();
+  });
+
+  it('the frame loop records every participant into one encoder and submits once per frame', () => {
+    const loop = createFrameLoop(engine());
+    const order: string[] = [];
+    const encoders = new Set<GPUCommandEncoder>();
+    loop.add({ render: (encoder) => (order.push('render A'), encoders.add(encoder)) });
+    loop.add({ compute: (encoder) => (order.push('compute B'), encoders.add(encoder)) });
+    const submit = vi.spyOn(engine().device.queue, 'submit');
+    loop.frame();
+    loop.frame();
+    expect(submit).toHaveBeenCalledTimes(2);
+    submit.mockRestore();
+    expect(order).toEqual(['compute B', 'render A', 'compute B', 'render A']);
+    expect(encoders.size).toBe(2);
+    expect(loop.framesSubmitted).toBe(2);
+  });
+
+  it('times a labelled pass with timestamp queries', async () => {
+    const timer = createGpuTimer(engine());
+    const data = tensorFromArray(engine(), randomFloats(1024, 5), [1024]);
+    await engine().run('test.timed', (encoder) => {
+      encoder.beginComputePass({ label: 'test.empty', timestampWrites: timer.pass('empty') }).end();
+      timer.resolve(encoder);
+    });
+    const times = await timer.read();
+    if (timer.available) {
+      expect(times.get('empty')).toBeGreaterThanOrEqual(0);
+      expect(Number.isFinite(times.get('empty'))).toBe(true);
+    } else {
+      expect(times.size).toBe(0);
+    }
+    timer.destroy();
+    data.destroy();
+  });
+
+  it('reads back a range of a tensor and rejects ranges outside it', async () => {
+    const values = randomFloats(37, 6);
+    const t = tensorFromArray(engine(), values, [37]);
+    expect(Array.from(await t.readRange(10, 3))).toEqual(Array.from(values.subarray(10, 13)));
+    await expect(t.readRange(36, 2)).rejects.toThrow(/outside a tensor of 37 elements/);
+    t.destroy();
+  });
+
+  it('rejects data that does not fit the shape, and bad shapes', () => {
+    expect(() => tensorFromArray(engine(), new Float32Array(5), [2, 3])).toThrow(/holds 6 elements, but the data has 5/);
+    expect(() => tensorFromArray(engine(), new Float32Array(0), [0])).toThrow(InvalidArgumentError);
+  });
+
+  it('wraps a caller-owned buffer without taking ownership', async () => {
+    const buffer = engine().device.createBuffer({
+      label: 'test.callerOwned',
+      size: 16,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    });
+    engine().device.queue.writeBuffer(buffer, 0, new Float32Array([1, 2, 3, 4]));
+    const t = tensorFromBuffer(engine(), buffer, [2, 2]);
+    expect(Array.from(await t.read())).toEqual([1, 2, 3, 4]);
+    t.destroy();
+    await expect(t.read()).rejects.toThrow(/used after destroy/);
+    // The buffer is still the caller's and still usable.
+    const again = tensorFromBuffer(engine(), buffer, [4]);
+    expect(Array.from(await again.read())).toEqual([1, 2, 3, 4]);
+    buffer.destroy();
+  });
+
+  it('a lost device is reported as such, not as a validation error', async () => {
+    const own = await createEngine({ tfjs: false });
+    const t = tensorFromArray(own, [1, 2, 3], [3]);
+    own.device.destroy();
+    await own.device.lost;
+    await expect(t.read()).rejects.toThrow(DeviceLostError);
+    own.destroy();
+    expect(own.liveBufferCount()).toBe(0);
+  });
+});

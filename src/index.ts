@@ -27,3 +27,23 @@ export {
   type AttentionWeightsParams,
 } from './kernels/attention-weights';
 export { referenceAttentionWeights, type ReferenceAttentionInput } from './reference/attention';
+export {
+  createHeatmapView,
+  type HeatmapView,
+  type HeatmapViewOptions,
+  type HeatmapRange,
+  type HeatmapScale,
+} from './render/heatmap-view';
+export { type HeatmapHover } from './render/hover-readout';
+export { heatmapLayout, cellAt, cellCenter, type HeatmapLayout, type HeatmapCell } from './render/heatmap-layout';
+export { Camera, type CameraOptions, type WorldRect, type Point } from './render/camera';
+export {
+  colormap,
+  colormapRgba,
+  colormapIndex,
+  colormapNames,
+  isColormapName,
+  COLORMAP_SIZE,
+  type Colormap,
+  type ColormapName,
+} from './render/colormaps';

@@ -1,0 +1,252 @@
+// The attention heatmap view: draws P [heads, N, M] from the attention-weights buffer itself, one head or
+// a grid of all heads, with pan/zoom (camera + interaction), HiDPI, and a hover readout of one value.
+// Everything GPU-side (bind group, uniform buffer, colormap texture, pass descriptor) is made once; a
+// frame records one pass and rewrites the uniforms only when the camera or a setting changed.
+import type { Engine } from '../core/engine';
+import { DeviceLimitError, formatBytes, invalidArgument } from '../core/errors';
+import type { FrameParticipant } from '../core/frame-loop';
+import type { GpuTensor } from '../memory/gpu-tensor';
+import { UniformBuffer } from '../memory/uniforms';
+import { Camera } from './camera';
+import { createCanvasSurface } from './canvas-surface';
+import { COLORMAP_SIZE, colormapRgba, type ColormapName } from './colormaps';
+import { cellAt, heatmapLayout, type HeatmapCell, type HeatmapLayout } from './heatmap-layout';
+import { HEATMAP_VIEW_UNIFORMS, heatmapPipelines } from './heatmap-pipelines';
+import { createHoverReadout, type HeatmapHover } from './hover-readout';
+import { attachInteraction } from './interaction';
+
+export type HeatmapScale = 'linear' | 'log';
+
+export interface HeatmapRange {
+  /** Value drawn with the colormap's first entry (default 0; 1e-3 on the log scale, which needs > 0). */
+  vmin?: number;
+  /** Value drawn with the last entry (default 1). */
+  vmax?: number;
+  scale?: HeatmapScale;
+}
+
+export interface HeatmapViewOptions extends HeatmapRange {
+  canvas: HTMLCanvasElement;
+  /** Attention weights [heads, N, M] (any leading axes are flattened into heads), float32, row-major. */
+  weights: GpuTensor;
+  /** One head, or 'all' in a grid of ceil(sqrt(heads)) columns (default 'all'). */
+  head?: number | 'all';
+  colormap?: ColormapName;
+  /** Colour of the gaps, the background and non-finite values, RGB in 0..1 (default a dark grey). */
+  background?: readonly [number, number, number];
+  /** The hovered cell and its value (read back four bytes at a time), or null when none is hovered. */
+  onHover?: (hover: HeatmapHover | null) => void;
+  label?: string;
+}
+
+export interface HeatmapView extends FrameParticipant {
+  readonly camera: Camera;
+  readonly layout: HeatmapLayout;
+  /** Draws into the canvas's current texture: the view's part of a frame (`frameLoop.add(view)`). */
+  render(encoder: GPUCommandEncoder): void;
+  /** Draws into any texture view of the given pixel size and format (tests, export). */
+  draw(encoder: GPUCommandEncoder, target: GPUTextureView, width: number, height: number, format?: GPUTextureFormat): void;
+  setHead(head: number | 'all'): void;
+  setColormap(name: ColormapName): void;
+  setWeights(weights: GpuTensor): void;
+  setRange(range: HeatmapRange): void;
+  /** The cell under canvas pixel (x, y) for the camera as last drawn, or null. */
+  cellAtPixel(x: number, y: number): HeatmapCell | null;
+  /** Removes the listeners and destroys every buffer and texture the view made. */
+  destroy(): void;
+}
+
+const DEFAULT_BACKGROUND = [0.12, 0.12, 0.12] as const;
+const DEFAULT_LOG_VMIN = 1e-3;
+
+export function createHeatmapView(engine: Engine, options: HeatmapViewOptions): HeatmapView {
+  const label = options.label ?? 'HeatmapView';
+  const { device } = engine;
+  const pipelines = heatmapPipelines(device);
+  const camera = new Camera();
+  const background = options.background ?? DEFAULT_BACKGROUND;
+  const range = checkedRange({ vmin: undefined, vmax: 1, scale: 'linear' }, options);
+  let weights = checkedWeights(engine, options.weights);
+  let head = options.head ?? 'all';
+  let layout = heatmapLayout(weights.shape, head);
+  camera.setBounds(layout.bounds);
+
+  const uniforms = new UniformBuffer(engine, HEATMAP_VIEW_UNIFORMS, `${label}.uniforms`);
+  const params: Record<string, number> = {};
+  let uniformsDirty = true;
+  let uniformsCameraVersion = -1;
+  const colormapTexture = device.createTexture({
+    label: `${label}.colormap`,
+    size: [COLORMAP_SIZE, 1],
+    format: 'rgba8unorm',
+    usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
+  });
+  const colormapView = colormapTexture.createView({ label: `${label}.colormapView` });
+  writeColormap(options.colormap ?? 'viridis');
+  let bindGroup = createBindGroup();
+
+  const colorAttachment: GPURenderPassColorAttachment = {
+    view: colormapView, // replaced by the target on every draw
+    clearValue: { r: background[0], g: background[1], b: background[2], a: 1 },
+    loadOp: 'clear',
+    storeOp: 'store',
+  };
+  const passDescriptor: GPURenderPassDescriptor = { label: `${label}.pass`, colorAttachments: [colorAttachment] };
+
+  const surface = createCanvasSurface(engine, options.canvas, (width, height) => camera.setViewport(width, height));
+  const readout = options.onHover ? createHoverReadout(options.onHover) : null;
+  let pointer: { x: number; y: number } | null = null;
+  const detach = attachInteraction(options.canvas, camera, {
+    hover(x, y) {
+      pointer = { x, y };
+      refreshHover();
+    },
+    leave() {
+      pointer = null;
+      refreshHover();
+    },
+  });
+  let destroyed = false;
+
+  function writeColormap(name: ColormapName): void {
+    const rgba = colormapRgba(name);
+    device.queue.writeTexture({ texture: colormapTexture }, rgba, { bytesPerRow: COLORMAP_SIZE * 4 }, [COLORMAP_SIZE, 1]);
+  }
+
+  function createBindGroup(): GPUBindGroup {
+    return device.createBindGroup({
+      label: `${label}.bindGroup`,
+      layout: pipelines.bindGroupLayout,
+      entries: [
+        { binding: 0, resource: { buffer: weights.buffer, size: weights.byteLength } },
+        { binding: 1, resource: colormapView },
+        { binding: 2, resource: { buffer: uniforms.buffer } },
+      ],
+    });
+  }
+
+  function syncUniforms(): void {
+    if (!uniformsDirty && uniformsCameraVersion === camera.version) return;
+    const log = range.scale === 'log';
+    const lo = log ? Math.log(range.vmin) : range.vmin;
+    const hi = log ? Math.log(range.vmax) : range.vmax;
+    Object.assign(params, {
+      center_x: camera.centerX, center_y: camera.centerY, scale: camera.scale,
+      viewport_w: camera.width, viewport_h: camera.height,
+      queries: layout.queries, keys: layout.keys, first_head: layout.firstHead,
+      shown_heads: layout.shownHeads, cols: layout.cols, gap: layout.gap,
+      lo, inv_range: 1 / (hi - lo), log_scale: log ? 1 : 0,
+      background_r: background[0], background_g: background[1], background_b: background[2],
+    });
+    uniforms.write(params);
+    uniformsDirty = false;
+    uniformsCameraVersion = camera.version;
+  }
+
+  function refreshHover(): void {
+    if (!readout) return;
+    const cell = pointer ? view.cellAtPixel(pointer.x, pointer.y) : null;
+    readout.want(cell, weights, layout);
+  }
+
+  function relayout(): void {
+    layout = heatmapLayout(weights.shape, head);
+    camera.setBounds(layout.bounds);
+    uniformsDirty = true;
+    refreshHover();
+  }
+
+  const view: HeatmapView = {
+    camera,
+    get layout() {
+      return layout;
+    },
+    render(encoder) {
+      const texture = surface.context.getCurrentTexture();
+      view.draw(encoder, texture.createView(), texture.width, texture.height, surface.format);
+    },
+    draw(encoder, target, width, height, format = 'rgba8unorm') {
+      invalidArgument(!destroyed, () => `${label} was used after destroy().`);
+      weights.assertUsable();
+      camera.setViewport(width, height);
+      syncUniforms();
+      colorAttachment.view = target;
+      const pass = encoder.beginRenderPass(passDescriptor);
+      pass.setPipeline(pipelines.pipelineFor(format));
+      pass.setBindGroup(0, bindGroup);
+      pass.draw(3);
+      pass.end();
+    },
+    setHead(next) {
+      heatmapLayout(weights.shape, next); // validates before anything changes
+      head = next;
+      relayout();
+    },
+    setColormap(name) {
+      writeColormap(name);
+    },
+    setWeights(next) {
+      checkedWeights(engine, next);
+      const { heads, queries, keys } = heatmapLayout(next.shape, 'all');
+      const sameShape = heads === layout.heads && queries === layout.queries && keys === layout.keys;
+      weights = next;
+      if (head !== 'all' && head >= heads) head = 0; // the chosen head no longer exists
+      bindGroup = createBindGroup();
+      if (sameShape) refreshHover(); // same geometry: keep the camera where the user left it
+      else relayout();
+    },
+    setRange(next) {
+      Object.assign(range, checkedRange(range, next));
+      uniformsDirty = true;
+    },
+    cellAtPixel(x, y) {
+      const world = camera.pixelToWorld(x, y);
+      return cellAt(layout, world.x, world.y);
+    },
+    destroy() {
+      if (destroyed) return;
+      destroyed = true;
+      readout?.close();
+      detach();
+      surface.destroy();
+      uniforms.destroy();
+      colormapTexture.destroy();
+    },
+  };
+  return view;
+}
+
+function checkedWeights(engine: Engine, weights: GpuTensor): GpuTensor {
+  weights.assertUsable();
+  invalidArgument(weights.engine === engine, () => `HeatmapView: the weights belong to another engine.`);
+  const limit = engine.limits.maxStorageBufferBindingSize;
+  if (weights.byteLength > limit) {
+    throw new DeviceLimitError(
+      `HeatmapView: weights of shape [${weights.shape.join(', ')}] take ${formatBytes(weights.byteLength)}, more ` +
+        `than this device's maxStorageBufferBindingSize of ${formatBytes(limit)}. Show fewer heads or a tiled view.`,
+    );
+  }
+  return weights;
+}
+
+/** Merges `next` into `current` and checks the result: vmax > vmin, and vmin > 0 on the log scale. */
+function checkedRange(
+  current: { vmin: number | undefined; vmax: number; scale: HeatmapScale },
+  next: HeatmapRange,
+): { vmin: number; vmax: number; scale: HeatmapScale } {
+  const scale = next.scale ?? current.scale;
+  const defaultVmin = scale === 'log' ? DEFAULT_LOG_VMIN : 0;
+  // Switching to log from a range that starts at 0 falls back to the log default instead of failing.
+  const keptVmin = current.vmin !== undefined && !(scale === 'log' && current.vmin <= 0) ? current.vmin : defaultVmin;
+  const vmin = next.vmin ?? keptVmin;
+  const vmax = next.vmax ?? current.vmax;
+  invalidArgument(
+    Number.isFinite(vmin) && Number.isFinite(vmax) && vmax > vmin,
+    () => `HeatmapView: vmin and vmax must be finite with vmax > vmin; got vmin ${vmin}, vmax ${vmax}.`,
+  );
+  invalidArgument(
+    scale !== 'log' || vmin > 0,
+    () => `HeatmapView: the log scale needs vmin > 0; got ${vmin}.`,
+  );
+  return { vmin, vmax, scale };
+}

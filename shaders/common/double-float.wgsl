@@ -2,13 +2,6 @@
 // A dot product accumulated as (sum, compensation) is as accurate as one computed in twice the
 // working precision, then rounded: large logits keep their low-order bits.
 
-// a + b = s + e exactly, for any finite a and b (Knuth's TwoSum).
-fn two_sum(a: f32, b: f32) -> vec2<f32> {
-  let s = a + b;
-  let z = s - a;
-  return vec2<f32>(s, (a - (s - z)) + (b - z));
-}
-
 // Veltkamp's split: a = hi + lo exactly, each with at most 12 significant bits, so that products of
 // halves are exact. Used instead of fma(a, b, -a*b), which WGSL does not promise to fuse (SwiftShader
 // does not, and the product's error then reads as 0).
@@ -24,11 +17,26 @@ fn two_product(a: f32, b: f32, as_: vec2<f32>, bs: vec2<f32>) -> vec2<f32> {
   return vec2<f32>(p, ((as_.x * bs.x - p) + as_.x * bs.y + as_.y * bs.x) + as_.y * bs.y);
 }
 
-// Adds a * b to the running (sum, compensation) pair: TwoProduct, then TwoSum (Ogita–Rump–Oishi Dot2).
-fn dot2_step(acc: vec2<f32>, a: f32, b: f32, as_: vec2<f32>, bs: vec2<f32>) -> vec2<f32> {
-  let product = two_product(a, b, as_, bs);
-  let sum = two_sum(acc.x, product.x);
-  return vec2<f32>(sum.x, acc.y + (sum.y + product.y));
+// Four running dot products as (sum, compensation) pairs, one per vector lane.
+struct Dot2x4 {
+  sum: vec4<f32>,
+  comp: vec4<f32>,
+}
+
+// Adds a * b (a scalar times four lanes) to four running dot products: Dekker's TwoProduct, then
+// Knuth's TwoSum, lane by lane (Ogita–Rump–Oishi Dot2). a_split and b_hi/b_lo are Veltkamp splits.
+fn dot2_step4(acc: Dot2x4, a: f32, a_split: vec2<f32>, b: vec4<f32>, b_hi: vec4<f32>, b_lo: vec4<f32>) -> Dot2x4 {
+  let p = a * b;
+  let product_error = ((a_split.x * b_hi - p) + a_split.x * b_lo + a_split.y * b_hi) + a_split.y * b_lo;
+  let s = acc.sum + p;
+  let z = s - acc.sum;
+  let sum_error = (acc.sum - (s - z)) + (p - z);
+  return Dot2x4(s, acc.comp + (sum_error + product_error));
+}
+
+fn split4_hi(a: vec4<f32>) -> vec4<f32> {
+  let c = 4097.0 * a;
+  return c - (c - a);
 }
 
 // Order-preserving map from f32 to u32, so that atomicMax on u32 computes a float maximum.

@@ -12,7 +12,7 @@
 // Status:  non-finite scores (NaN/Inf inputs, overflow) are masked, counted, and the first one's linear
 //          index kept, so the host can report them instead of spreading NaN.
 // Cost:    scores 2·batch·nq·nk·d multiply-adds through 64×64 tiles staged in workgroup memory (16-wide
-//          slices of d); normalize reads each visible row prefix twice and writes every entry once.
+//          slices of d), each thread a 4×4 block in vec4 lanes; normalize reads each visible row prefix twice and writes every entry once.
 
 override EXACT: bool = true;
 
@@ -43,10 +43,12 @@ struct Status {
 // ---- scores -------------------------------------------------------------------------------------
 const TILE: u32 = 64u;      // queries and keys per workgroup
 const SLICE: u32 = 16u;     // components of d staged per step
-const THREADS: u32 = 16u;   // per side; each thread owns a 4×4 block of outputs, strided by 16
+const THREADS: u32 = 16u;   // per side; thread (x, y) owns queries 4y..4y+3 × keys 4x..4x+3 of the tile
 
-var<workgroup> q_tile: array<array<f32, 64>, 16>;  // [slice component][query in tile]
-var<workgroup> k_tile: array<array<f32, 64>, 16>;  // [slice component][key in tile]
+// Staged slices, transposed and packed in fours: q_tile[c][g] holds component c of queries 4g..4g+3, so
+// the inner loop reads one vec4 of queries and one of keys per component.
+var<workgroup> q_tile: array<array<vec4<f32>, 16>, 16>;
+var<workgroup> k_tile: array<array<vec4<f32>, 16>, 16>;
 var<workgroup> row_max_bits: array<atomic<u32>, 64>; // ordered_bits of each tile row's largest score
 
 // Number of keys query `row` can see: the rest of its row is masked and never read again.
@@ -58,8 +60,12 @@ fn visible_keys(row: u32) -> u32 {
   return limit;
 }
 
-// Loads components [d0, d0 + SLICE) of this tile's 64 queries and 64 keys, transposed so that the
-// inner loop reads consecutive words across threads. Rows past the end and components past d are 0.
+fn tiles_per_row() -> u32 {
+  return (params.nk + TILE - 1u) / TILE;
+}
+
+// Loads components [d0, d0 + SLICE) of this tile's 64 queries and 64 keys. Rows past the end and
+// components past d are 0, so they add nothing to any dot product.
 fn stage_slice(q_base: u32, k_base: u32, row0: u32, col0: u32, d0: u32, local_index: u32) {
   for (var e = local_index; e < TILE * SLICE; e += THREADS * THREADS) {
     let r = e / SLICE;
@@ -73,13 +79,65 @@ fn stage_slice(q_base: u32, k_base: u32, row0: u32, col0: u32, d0: u32, local_in
     if (in_d && col0 + r < params.nk) {
       kv = k[k_base + (col0 + r) * params.d + d0 + c];
     }
-    q_tile[c][r] = qv;
-    k_tile[c][r] = kv;
+    q_tile[c][r / 4u][r % 4u] = qv;
+    k_tile[c][r / 4u][r % 4u] = kv;
   }
 }
 
-fn tiles_per_row() -> u32 {
-  return (params.nk + TILE - 1u) / TILE;
+// One query's four scores: scale · (sum + compensation) as a double-float (hi, lo), MASKED where masked
+// or non-finite (counted in `status`).
+struct Scores4 {
+  hi: vec4<f32>,
+  lo: vec4<f32>,
+}
+
+fn scale_and_mask(b: u32, i: u32, j0: u32, acc: Dot2x4) -> Scores4 {
+  var out = Scores4(vec4<f32>(MASKED), vec4<f32>(0.0));
+  let limit = select(0u, visible_keys(i), i < params.nq);
+  let scale_hi = split(params.scale);
+  for (var lane = 0u; lane < 4u; lane++) {
+    let j = j0 + lane;
+    if (j >= limit) {
+      continue;
+    }
+    let scaled = two_product(acc.sum[lane], params.scale, split(acc.sum[lane]), scale_hi);
+    let s = scaled.x;
+    if (!is_finite_f32(s)) {
+      atomicAdd(&status.non_finite_count, 1u);
+      atomicMin(&status.first_non_finite, (b * params.nq + i) * params.nk + j);
+      continue;
+    }
+    out.hi[lane] = s;
+    out.lo[lane] = scaled.y + (acc.sum[lane] * params.scale_low + acc.comp[lane] * params.scale);
+  }
+  return out;
+}
+
+// Writes one query's four scores relative to its tile row maximum r; the thread owning the row's first
+// keys also records r for normalize_rows.
+fn write_relative(b: u32, i: u32, j0: u32, tile_row: u32, tile_col: u32, scores: Scores4) {
+  if (i >= params.nq) {
+    return;
+  }
+  let r = from_ordered_bits(atomicLoad(&row_max_bits[tile_row]));
+  if (j0 % TILE == 0u) {
+    tile_max[(b * params.nq + i) * tiles_per_row() + tile_col] = r;
+  }
+  let limit = visible_keys(i);
+  let base = (b * params.nq + i) * params.nk;
+  for (var lane = 0u; lane < 4u; lane++) {
+    let j = j0 + lane;
+    if (j < limit) {
+      let s = scores.hi[lane];
+      // s - r is exact when s is near r (Sterbenz); the low part then restores the bits f32 lost.
+      p[base + j] = select((s - r) + scores.lo[lane], MASKED, s == MASKED);
+    }
+  }
+}
+
+fn record_row_max(tile_row: u32, scores: Scores4) {
+  let m = max(max(scores.hi.x, scores.hi.y), max(scores.hi.z, scores.hi.w));
+  atomicMax(&row_max_bits[tile_row], ordered_bits(m));
 }
 
 @compute @workgroup_size(16, 16)
@@ -98,91 +156,55 @@ fn scores(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_id)
     atomicStore(&row_max_bits[local_index], ordered_bits(MASKED));
   }
 
-  // (sum, compensation) per output; the compensation stays 0 unless EXACT.
-  var acc: array<array<vec2<f32>, 4>, 4>;
+  // Rows 0..3 of this thread's 4×4 block; compensations stay 0 unless EXACT.
+  var acc0 = Dot2x4(vec4<f32>(0.0), vec4<f32>(0.0));
+  var acc1 = acc0;
+  var acc2 = acc0;
+  var acc3 = acc0;
   for (var d0 = 0u; d0 < params.d; d0 += SLICE) {
     stage_slice(q_base, k_base, row0, col0, d0, local_index);
     workgroupBarrier();
     for (var c = 0u; c < SLICE; c++) {
-      var qv: array<f32, 4>;
-      var kv: array<f32, 4>;
-      var q_split: array<vec2<f32>, 4>;
-      var k_split: array<vec2<f32>, 4>;
-      for (var a = 0u; a < 4u; a++) {
-        qv[a] = q_tile[c][local.y + a * THREADS];
-        kv[a] = k_tile[c][local.x + a * THREADS];
-        if (EXACT) {
-          q_split[a] = split(qv[a]);
-          k_split[a] = split(kv[a]);
-        }
-      }
-      for (var a = 0u; a < 4u; a++) {
-        for (var bb = 0u; bb < 4u; bb++) {
-          if (EXACT) {
-            acc[a][bb] = dot2_step(acc[a][bb], qv[a], kv[bb], q_split[a], k_split[bb]);
-          } else {
-            acc[a][bb].x = fma(qv[a], kv[bb], acc[a][bb].x);
-          }
-        }
+      let qv = q_tile[c][local.y];
+      let kv = k_tile[c][local.x];
+      if (EXACT) {
+        let k_hi = split4_hi(kv);
+        let k_lo = kv - k_hi;
+        acc0 = dot2_step4(acc0, qv.x, split(qv.x), kv, k_hi, k_lo);
+        acc1 = dot2_step4(acc1, qv.y, split(qv.y), kv, k_hi, k_lo);
+        acc2 = dot2_step4(acc2, qv.z, split(qv.z), kv, k_hi, k_lo);
+        acc3 = dot2_step4(acc3, qv.w, split(qv.w), kv, k_hi, k_lo);
+      } else {
+        acc0.sum = fma(vec4<f32>(qv.x), kv, acc0.sum);
+        acc1.sum = fma(vec4<f32>(qv.y), kv, acc1.sum);
+        acc2.sum = fma(vec4<f32>(qv.z), kv, acc2.sum);
+        acc3.sum = fma(vec4<f32>(qv.w), kv, acc3.sum);
       }
     }
     workgroupBarrier();
   }
 
-  // Scale, mask, and find each tile row's maximum; then store scores relative to it.
-  var score: array<array<f32, 4>, 4>;
-  var score_low: array<array<f32, 4>, 4>;
-  for (var a = 0u; a < 4u; a++) {
-    let i = row0 + local.y + a * THREADS;
-    let limit = select(0u, visible_keys(i), i < params.nq);
-    var local_max = MASKED;
-    for (var bb = 0u; bb < 4u; bb++) {
-      let j = col0 + local.x + bb * THREADS;
-      var s = MASKED;
-      if (j < limit) {
-        // (scale + scale_low) · (sum + compensation) in double-float, keeping the product's rounding error.
-        let scaled = two_product(acc[a][bb].x, params.scale, split(acc[a][bb].x), split(params.scale));
-        score_low[a][bb] = scaled.y + (acc[a][bb].x * params.scale_low + acc[a][bb].y * params.scale);
-        s = scaled.x;
-        if (!is_finite_f32(s)) {
-          let at = (b * params.nq + i) * params.nk + j;
-          atomicAdd(&status.non_finite_count, 1u);
-          atomicMin(&status.first_non_finite, at);
-          s = MASKED;
-        }
-      }
-      score[a][bb] = s;
-      local_max = max(local_max, s);
-    }
-    atomicMax(&row_max_bits[local.y + a * THREADS], ordered_bits(local_max));
-  }
+  let i0 = row0 + 4u * local.y;
+  let j0 = col0 + 4u * local.x;
+  let s0 = scale_and_mask(b, i0, j0, acc0);
+  let s1 = scale_and_mask(b, i0 + 1u, j0, acc1);
+  let s2 = scale_and_mask(b, i0 + 2u, j0, acc2);
+  let s3 = scale_and_mask(b, i0 + 3u, j0, acc3);
+  record_row_max(4u * local.y, s0);
+  record_row_max(4u * local.y + 1u, s1);
+  record_row_max(4u * local.y + 2u, s2);
+  record_row_max(4u * local.y + 3u, s3);
   workgroupBarrier();
-
-  for (var a = 0u; a < 4u; a++) {
-    let i = row0 + local.y + a * THREADS;
-    if (i >= params.nq) {
-      continue;
-    }
-    let r = from_ordered_bits(atomicLoad(&row_max_bits[local.y + a * THREADS]));
-    if (local.x == 0u) {
-      tile_max[(b * params.nq + i) * tiles_per_row() + group.x] = r;
-    }
-    let limit = visible_keys(i);
-    for (var bb = 0u; bb < 4u; bb++) {
-      let j = col0 + local.x + bb * THREADS;
-      if (j < limit) {
-        let s = score[a][bb];
-        // s - r is exact when s is near r (Sterbenz); the low part then restores the lost bits.
-        p[(b * params.nq + i) * params.nk + j] = select((s - r) + score_low[a][bb], MASKED, s == MASKED);
-      }
-    }
-  }
+  write_relative(b, i0, j0, 4u * local.y, group.x, s0);
+  write_relative(b, i0 + 1u, j0, 4u * local.y + 1u, group.x, s1);
+  write_relative(b, i0 + 2u, j0, 4u * local.y + 2u, group.x, s2);
+  write_relative(b, i0 + 3u, j0, 4u * local.y + 3u, group.x, s3);
 }
 
 // ---- normalize_rows -----------------------------------------------------------------------------
-const ROW_THREADS: u32 = 256u;
+const ROW_THREADS: u32 = 64u;
 
-var<workgroup> partial: array<f32, 256>;
+var<workgroup> partial: array<f32, 64>;
 
 // Reduces `partial` across the workgroup with max (is_max) or +; every thread gets the result.
 fn reduce_partial(t: u32, value: f32, is_max: bool) -> f32 {
@@ -199,7 +221,7 @@ fn reduce_partial(t: u32, value: f32, is_max: bool) -> f32 {
   return partial[0];
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(64)
 fn normalize_rows(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) t: u32) {
   let row = group.y * params.rows_per_slice + group.x;  // uniform across the workgroup
   if (row >= params.batch * params.nq) {

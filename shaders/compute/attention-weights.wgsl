@@ -7,12 +7,14 @@
 // Why relative: a float32 score near 1e4 carries an absolute error of 5e-4, which exp() turns into the same
 //          relative error in P. Near the row maximum, s - r is small and keeps its low-order bits; with
 //          EXACT, the dot products themselves are compensated (double-float accurate), so P is accurate to
-//          ~1e-6 even with logits of 1e4. EXACT = false accumulates plainly, ~4× less arithmetic.
+//          ~1e-6 even with logits of 1e4. EXACT = false accumulates plainly (about 2× faster).
 // Masks:   causal (key j > query i), key padding (j >= key_length). A row with every key masked is zeros.
 // Status:  non-finite scores (NaN/Inf inputs, overflow) are masked, counted, and the first one's linear
 //          index kept, so the host can report them instead of spreading NaN.
-// Cost:    scores 2·batch·nq·nk·d multiply-adds through 64×64 tiles staged in workgroup memory (16-wide
-//          slices of d), each thread a 4×4 block in vec4 lanes; normalize reads each visible row prefix twice and writes every entry once.
+// Cost:    scores: 2·batch·nq·nk·d multiply-adds through 64×64 tiles staged in workgroup memory (16-wide
+//          slices of d); each of 64 threads owns an 8×8 block as four 4×4 blocks in vec4 lanes, so four
+//          vec4 loads feed sixteen vec4 multiply-adds. normalize_rows: four rows per workgroup; reads each
+//          visible row prefix twice and writes every entry once.
 
 override EXACT: bool = true;
 
@@ -25,7 +27,7 @@ struct Params {
   causal: u32,
   scale: f32,
   scale_low: f32,       // scale - f32(scale): 1/√d is not a float32, and its rounding matters at |s| ~ 1e4
-  rows_per_slice: u32,  // normalize_rows: row = workgroup_id.y * rows_per_slice + workgroup_id.x
+  groups_per_slice: u32,  // normalize_rows: group = workgroup_id.y * groups_per_slice + workgroup_id.x
 }
 
 struct Status {
@@ -43,10 +45,10 @@ struct Status {
 // ---- scores -------------------------------------------------------------------------------------
 const TILE: u32 = 64u;      // queries and keys per workgroup
 const SLICE: u32 = 16u;     // components of d staged per step
-const THREADS: u32 = 16u;   // per side; thread (x, y) owns queries 4y..4y+3 × keys 4x..4x+3 of the tile
+const WORKGROUP_THREADS: u32 = 64u;  // 8 × 8: thread (x, y) owns queries 8y..8y+7 × keys 8x..8x+7
 
 // Staged slices, transposed and packed in fours: q_tile[c][g] holds component c of queries 4g..4g+3, so
-// the inner loop reads one vec4 of queries and one of keys per component.
+// the inner loop reads whole vec4s of queries and keys per component.
 var<workgroup> q_tile: array<array<vec4<f32>, 16>, 16>;
 var<workgroup> k_tile: array<array<vec4<f32>, 16>, 16>;
 var<workgroup> row_max_bits: array<atomic<u32>, 64>; // ordered_bits of each tile row's largest score
@@ -67,7 +69,7 @@ fn tiles_per_row() -> u32 {
 // Loads components [d0, d0 + SLICE) of this tile's 64 queries and 64 keys. Rows past the end and
 // components past d are 0, so they add nothing to any dot product.
 fn stage_slice(q_base: u32, k_base: u32, row0: u32, col0: u32, d0: u32, local_index: u32) {
-  for (var e = local_index; e < TILE * SLICE; e += THREADS * THREADS) {
+  for (var e = local_index; e < TILE * SLICE; e += WORKGROUP_THREADS) {
     let r = e / SLICE;
     let c = e % SLICE;
     let in_d = d0 + c < params.d;
@@ -140,7 +142,56 @@ fn record_row_max(tile_row: u32, scores: Scores4) {
   atomicMax(&row_max_bits[tile_row], ordered_bits(m));
 }
 
-@compute @workgroup_size(16, 16)
+// Four queries × four keys of running dot products: one thread owns two such blocks (8 × 4).
+struct Block {
+  r0: Dot2x4,
+  r1: Dot2x4,
+  r2: Dot2x4,
+  r3: Dot2x4,
+}
+
+fn accumulate(block: Block, qv: vec4<f32>, kv: vec4<f32>, k_hi: vec4<f32>, k_lo: vec4<f32>) -> Block {
+  var out = block;
+  if (EXACT) {
+    out.r0 = dot2_step4(block.r0, qv.x, split(qv.x), kv, k_hi, k_lo);
+    out.r1 = dot2_step4(block.r1, qv.y, split(qv.y), kv, k_hi, k_lo);
+    out.r2 = dot2_step4(block.r2, qv.z, split(qv.z), kv, k_hi, k_lo);
+    out.r3 = dot2_step4(block.r3, qv.w, split(qv.w), kv, k_hi, k_lo);
+  } else {
+    out.r0.sum = fma(vec4<f32>(qv.x), kv, block.r0.sum);
+    out.r1.sum = fma(vec4<f32>(qv.y), kv, block.r1.sum);
+    out.r2.sum = fma(vec4<f32>(qv.z), kv, block.r2.sum);
+    out.r3.sum = fma(vec4<f32>(qv.w), kv, block.r3.sum);
+  }
+  return out;
+}
+
+struct BlockScores {
+  s0: Scores4,
+  s1: Scores4,
+  s2: Scores4,
+  s3: Scores4,
+}
+
+// Scales and masks a block, and offers each of its rows' maxima to the tile's row maxima.
+fn block_scores(b: u32, i0: u32, j0: u32, tile_row0: u32, block: Block) -> BlockScores {
+  let out = BlockScores(scale_and_mask(b, i0, j0, block.r0), scale_and_mask(b, i0 + 1u, j0, block.r1),
+                        scale_and_mask(b, i0 + 2u, j0, block.r2), scale_and_mask(b, i0 + 3u, j0, block.r3));
+  record_row_max(tile_row0, out.s0);
+  record_row_max(tile_row0 + 1u, out.s1);
+  record_row_max(tile_row0 + 2u, out.s2);
+  record_row_max(tile_row0 + 3u, out.s3);
+  return out;
+}
+
+fn write_block(b: u32, i0: u32, j0: u32, tile_row0: u32, tile_col: u32, scores: BlockScores) {
+  write_relative(b, i0, j0, tile_row0, tile_col, scores.s0);
+  write_relative(b, i0 + 1u, j0, tile_row0 + 1u, tile_col, scores.s1);
+  write_relative(b, i0 + 2u, j0, tile_row0 + 2u, tile_col, scores.s2);
+  write_relative(b, i0 + 3u, j0, tile_row0 + 3u, tile_col, scores.s3);
+}
+
+@compute @workgroup_size(8, 8)
 fn scores(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_id) local: vec3<u32>,
           @builtin(local_invocation_index) local_index: u32) {
   let b = group.z;
@@ -152,101 +203,103 @@ fn scores(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_id)
   }
   let q_base = b * params.nq * params.d;
   let k_base = b * params.nk * params.d;
-  if (local_index < TILE) {
-    atomicStore(&row_max_bits[local_index], ordered_bits(MASKED));
-  }
+  atomicStore(&row_max_bits[local_index], ordered_bits(MASKED));
 
-  // Rows 0..3 of this thread's 4×4 block; compensations stay 0 unless EXACT.
-  var acc0 = Dot2x4(vec4<f32>(0.0), vec4<f32>(0.0));
-  var acc1 = acc0;
-  var acc2 = acc0;
-  var acc3 = acc0;
+  // Queries 8y..8y+3 (upper) and 8y+4..8y+7 (lower) × keys 8x..8x+3 (left) and 8x+4..8x+7 (right);
+  // compensations stay 0 unless EXACT.
+  let zero = Dot2x4(vec4<f32>(0.0), vec4<f32>(0.0));
+  var upper_left = Block(zero, zero, zero, zero);
+  var upper_right = upper_left;
+  var lower_left = upper_left;
+  var lower_right = upper_left;
   for (var d0 = 0u; d0 < params.d; d0 += SLICE) {
     stage_slice(q_base, k_base, row0, col0, d0, local_index);
     workgroupBarrier();
     for (var c = 0u; c < SLICE; c++) {
-      let qv = q_tile[c][local.y];
-      let kv = k_tile[c][local.x];
+      let k_left = k_tile[c][2u * local.x];
+      let k_right = k_tile[c][2u * local.x + 1u];
+      var left_hi = k_left;
+      var right_hi = k_right;
       if (EXACT) {
-        let k_hi = split4_hi(kv);
-        let k_lo = kv - k_hi;
-        acc0 = dot2_step4(acc0, qv.x, split(qv.x), kv, k_hi, k_lo);
-        acc1 = dot2_step4(acc1, qv.y, split(qv.y), kv, k_hi, k_lo);
-        acc2 = dot2_step4(acc2, qv.z, split(qv.z), kv, k_hi, k_lo);
-        acc3 = dot2_step4(acc3, qv.w, split(qv.w), kv, k_hi, k_lo);
-      } else {
-        acc0.sum = fma(vec4<f32>(qv.x), kv, acc0.sum);
-        acc1.sum = fma(vec4<f32>(qv.y), kv, acc1.sum);
-        acc2.sum = fma(vec4<f32>(qv.z), kv, acc2.sum);
-        acc3.sum = fma(vec4<f32>(qv.w), kv, acc3.sum);
+        left_hi = split4_hi(k_left);
+        right_hi = split4_hi(k_right);
       }
+      let left_lo = k_left - left_hi;
+      let right_lo = k_right - right_hi;
+      let q_upper = q_tile[c][2u * local.y];
+      let q_lower = q_tile[c][2u * local.y + 1u];
+      upper_left = accumulate(upper_left, q_upper, k_left, left_hi, left_lo);
+      upper_right = accumulate(upper_right, q_upper, k_right, right_hi, right_lo);
+      lower_left = accumulate(lower_left, q_lower, k_left, left_hi, left_lo);
+      lower_right = accumulate(lower_right, q_lower, k_right, right_hi, right_lo);
     }
     workgroupBarrier();
   }
 
-  let i0 = row0 + 4u * local.y;
-  let j0 = col0 + 4u * local.x;
-  let s0 = scale_and_mask(b, i0, j0, acc0);
-  let s1 = scale_and_mask(b, i0 + 1u, j0, acc1);
-  let s2 = scale_and_mask(b, i0 + 2u, j0, acc2);
-  let s3 = scale_and_mask(b, i0 + 3u, j0, acc3);
-  record_row_max(4u * local.y, s0);
-  record_row_max(4u * local.y + 1u, s1);
-  record_row_max(4u * local.y + 2u, s2);
-  record_row_max(4u * local.y + 3u, s3);
+  let tile_row0 = 8u * local.y;
+  let i0 = row0 + tile_row0;
+  let j0 = col0 + 8u * local.x;
+  let upper_left_scores = block_scores(b, i0, j0, tile_row0, upper_left);
+  let upper_right_scores = block_scores(b, i0, j0 + 4u, tile_row0, upper_right);
+  let lower_left_scores = block_scores(b, i0 + 4u, j0, tile_row0 + 4u, lower_left);
+  let lower_right_scores = block_scores(b, i0 + 4u, j0 + 4u, tile_row0 + 4u, lower_right);
   workgroupBarrier();
-  write_relative(b, i0, j0, 4u * local.y, group.x, s0);
-  write_relative(b, i0 + 1u, j0, 4u * local.y + 1u, group.x, s1);
-  write_relative(b, i0 + 2u, j0, 4u * local.y + 2u, group.x, s2);
-  write_relative(b, i0 + 3u, j0, 4u * local.y + 3u, group.x, s3);
+  write_block(b, i0, j0, tile_row0, group.x, upper_left_scores);
+  write_block(b, i0, j0 + 4u, tile_row0, group.x, upper_right_scores);
+  write_block(b, i0 + 4u, j0, tile_row0 + 4u, group.x, lower_left_scores);
+  write_block(b, i0 + 4u, j0 + 4u, tile_row0 + 4u, group.x, lower_right_scores);
 }
 
 // ---- normalize_rows -----------------------------------------------------------------------------
-const ROW_THREADS: u32 = 64u;
+// Four rows per workgroup, sixteen threads per row: few enough barriers and workgroups that short rows
+// do not pay more for scheduling than for arithmetic, and each row still read in contiguous runs.
+const ROW_THREADS: u32 = 16u;
+const ROWS_PER_GROUP: u32 = 4u;
 
 var<workgroup> partial: array<f32, 64>;
 
-// Reduces `partial` across the workgroup with max (is_max) or +; every thread gets the result.
-fn reduce_partial(t: u32, value: f32, is_max: bool) -> f32 {
+// Reduces `value` over the sixteen threads of one row with max (is_max) or +; each gets the result.
+fn reduce_row(t: u32, value: f32, is_max: bool) -> f32 {
   workgroupBarrier();
   partial[t] = value;
+  let lane = t % ROW_THREADS;
   for (var stride = ROW_THREADS / 2u; stride > 0u; stride /= 2u) {
     workgroupBarrier();
-    if (t < stride) {
+    if (lane < stride) {
       let other = partial[t + stride];
       partial[t] = select(partial[t] + other, max(partial[t], other), is_max);
     }
   }
   workgroupBarrier();
-  return partial[0];
+  return partial[t - lane];
 }
 
 @compute @workgroup_size(64)
 fn normalize_rows(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) t: u32) {
-  let row = group.y * params.rows_per_slice + group.x;  // uniform across the workgroup
-  if (row >= params.batch * params.nq) {
-    return;
-  }
+  let row = (group.y * params.groups_per_slice + group.x) * ROWS_PER_GROUP + t / ROW_THREADS;
+  let lane = t % ROW_THREADS;
+  // Rows past the end still join every barrier; they just see no keys and write nothing.
+  let in_range = row < params.batch * params.nq;
   let i = row % params.nq;
   let base = row * params.nk;
   let tiles_base = row * tiles_per_row();
-  let limit = visible_keys(i);
+  let limit = select(0u, visible_keys(i), in_range);
   let visible_tiles = (limit + TILE - 1u) / TILE;
 
   var m = MASKED;
-  for (var tile = t; tile < visible_tiles; tile += ROW_THREADS) {
+  for (var tile = lane; tile < visible_tiles; tile += ROW_THREADS) {
     m = max(m, tile_max[tiles_base + tile]);
   }
-  m = reduce_partial(t, m, true);
+  m = reduce_row(t, m, true);
   let all_masked = m == MASKED;  // every key masked (or none at all): zeros, never 0/0
 
   var l = 0.0;
-  for (var j = t; j < limit && !all_masked; j += ROW_THREADS) {
+  for (var j = lane; j < limit && !all_masked; j += ROW_THREADS) {
     l += shifted_exp(p[base + j], tile_max[tiles_base + j / TILE], m);
   }
-  let inv_sum = select(1.0 / reduce_partial(t, l, false), 0.0, all_masked);
+  let inv_sum = select(1.0 / reduce_row(t, l, false), 0.0, all_masked);
 
-  for (var j = t; j < params.nk; j += ROW_THREADS) {
+  for (var j = lane; j < params.nk && in_range; j += ROW_THREADS) {
     var value = 0.0;
     if (j < limit && !all_masked) {
       value = shifted_exp(p[base + j], tile_max[tiles_base + j / TILE], m) * inv_sum;

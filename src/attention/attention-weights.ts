@@ -23,7 +23,7 @@ export interface AttentionWeightsOptions {
   nonFinite?: 'throw' | 'mask';
   /**
    * Compensated dot products (default true): P within ~1e-6 of a float64 reference even for logits of
-   * 1e4. false: plain float32 accumulation, ~4× less arithmetic, errors growing with |logit|·1e-7.
+   * 1e4. false: plain float32 accumulation, about 2× faster, errors growing with |logit|·1e-7.
    */
   exact?: boolean;
   /** Write P into this tensor (shape [...batch, nq, nk]) instead of a new one: live views reuse one buffer. */

@@ -47,3 +47,4 @@ export {
   type Colormap,
   type ColormapName,
 } from './render/colormaps';
+export { seededRandom, randomFloats, maxAbsDifference } from './reference/random';

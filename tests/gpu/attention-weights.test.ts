@@ -10,7 +10,7 @@ import {
   type GpuTensor,
 } from '../../src/index';
 import { useEngine } from '../helpers/engine';
-import { maxAbsDifference, randomFloats } from '../helpers/random';
+import { maxAbsDifference, randomFloats } from '../../src/reference/random';
 
 const engine = useEngine();
 

@@ -11,7 +11,7 @@ import {
   tensorFromBuffer,
 } from '../../src/index';
 import { useEngine } from '../helpers/engine';
-import { randomFloats } from '../helpers/random';
+import { randomFloats } from '../../src/reference/random';
 
 const engine = useEngine();
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { attentionWeights, referenceAttentionWeights, tensorFromTf, tensorToTf } from '../../src/index';
 import { missingTfjsInternals, ownBuffer } from '../../src/interop/tfjs/internals';
 import { useEngine } from '../helpers/engine';
-import { maxAbsDifference, randomFloats } from '../helpers/random';
+import { maxAbsDifference, randomFloats } from '../../src/reference/random';
 
 const engine = useEngine();
 const backend = () => tf.backend() as WebGPUBackend;

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { NonFiniteError } from '../../src/core/errors';
 import { referenceAttentionWeights } from '../../src/reference/attention';
-import { randomFloats } from '../helpers/random';
+import { randomFloats } from '../../src/reference/random';
 
 /** Softmax of one row written the textbook way, for tiny cases only. */
 function naiveRow(scores: number[]): number[] {

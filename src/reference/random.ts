@@ -1,4 +1,4 @@
-// Seeded pseudo-random inputs, so every failure can be reproduced from its seed.
+// Seeded pseudo-random inputs for tests and benchmarks, so every result can be reproduced from its seed.
 
 /** mulberry32: small, fast, and good enough for test data. Returns uniform floats in [0, 1). */
 export function seededRandom(seed: number): () => number {

@@ -14,8 +14,14 @@ export type Layout = 'row-major' | 'NHWC' | 'NCHW';
 
 export const BYTES_PER_ELEMENT: Record<DType, number> = { float32: 4 };
 
-/** Usage every tensor buffer has: bindable as storage, copyable both ways (readback, tfjs zero-copy). */
-export const TENSOR_BUFFER_USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+/**
+ * Usage every tensor buffer has: bindable as storage, copyable both ways (readback, tfjs zero-copy).
+ * A function, not a constant: GPUBufferUsage does not exist where WebGPU does not, and importing Glassbox
+ * there must still work (createEngine then explains what is missing).
+ */
+export function tensorBufferUsage(): GPUBufferUsageFlags {
+  return GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+}
 
 export interface GpuTensorInit {
   engine: Engine;
@@ -120,7 +126,7 @@ export function createTensorBuffer(engine: Engine, shape: readonly number[], lab
     );
   }
   // WebGPU buffer sizes must be multiples of 4; float32 sizes always are.
-  return engine.createBuffer({ label, size: byteLength, usage: TENSOR_BUFFER_USAGE });
+  return engine.createBuffer({ label, size: byteLength, usage: tensorBufferUsage() });
 }
 
 /** A new GpuTensor holding a copy of `data`. */

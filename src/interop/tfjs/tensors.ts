@@ -37,7 +37,9 @@ export function tensorFromTf(engine: Engine, tensor: tf.Tensor, options: { layou
   return new GpuTensor({ engine, buffer: copy.buffer as GPUBuffer, shape, layout, release: () => copy.tensorRef.dispose() });
 }
 
-const TFJS_REQUIRED_USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC;
+function tfjsRequiredUsage(): GPUBufferUsageFlags {
+  return GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC;
+}
 
 /**
  * A tf.Tensor that reads the GpuTensor's buffer directly (tfjs's zero-copy route). The tf.Tensor does not
@@ -46,7 +48,7 @@ const TFJS_REQUIRED_USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC;
 export function tensorToTf(tensor: GpuTensor): tf.Tensor {
   tensor.assertUsable();
   invalidArgument(
-    (tensor.buffer.usage & TFJS_REQUIRED_USAGE) === TFJS_REQUIRED_USAGE,
+    (tensor.buffer.usage & tfjsRequiredUsage()) === tfjsRequiredUsage(),
     () => `tensorToTf: tfjs needs a buffer with STORAGE | COPY_SRC usage; '${tensor.buffer.label}' has 0x${tensor.buffer.usage.toString(16)}.`,
   );
   invalidArgument(

@@ -1,0 +1,9 @@
+// Importing Glassbox where there is no WebGPU (Node, server-side rendering) must work; only createEngine
+// fails, and it says why.
+import { expect, it } from 'vitest';
+
+it('the public entry imports without WebGPU, and createEngine explains what is missing', async () => {
+  const glassbox = await import('../../src/index');
+  expect(typeof glassbox.createEngine).toBe('function');
+  await expect(glassbox.createEngine()).rejects.toThrow(glassbox.WebGpuUnavailableError);
+});

@@ -48,3 +48,19 @@ export {
   type ColormapName,
 } from './render/colormaps';
 export { seededRandom, randomFloats, maxAbsDifference } from './reference/random';
+export { FileFormatError, type FileBytes } from './io/bytes';
+export { parseNpy, writeNpy, type NpyArray, type NpyDtype } from './io/npy';
+export {
+  parseSafetensors,
+  type SafetensorsFile,
+  type SafetensorsTensor,
+  type SafetensorsDtype,
+} from './io/safetensors';
+export { writeSafetensors, type SafetensorsInput } from './io/safetensors-writer';
+export {
+  attentionTensorsFrom,
+  type AttentionLayerTensors,
+  type QkTensor,
+  type NamedTensors,
+} from './io/attention-tensors';
+export { float16ToFloat32, float32ToFloat16, bfloat16ToFloat32, float32ToBfloat16 } from './io/half';

@@ -64,3 +64,13 @@ export {
   type NamedTensors,
 } from './io/attention-tensors';
 export { float16ToFloat32, float32ToFloat16, bfloat16ToFloat32, float32ToBfloat16 } from './io/half';
+export {
+  createLongAttention,
+  type LongAttention,
+  type LongAttentionOptions,
+  type LongAttentionProfiles,
+  type LongAttentionProgress,
+} from './attention/long-attention';
+export { createExplorerView, type ExplorerView, type ExplorerViewOptions, type ExplorerProgress, type ExplorerHover } from './render/explorer/explorer-view';
+export { tileProducerFor } from './render/explorer/long-attention-producer';
+export type { TileProducer, TileStripRequest, Pooling } from './render/explorer/tile-producer';

@@ -246,6 +246,14 @@ export function createExplorerView(engine: Engine, options: ExplorerViewOptions)
     if (token === hoverToken) options.onHover?.({ head: state.head, query, key, ...entry });
   }
 
+  // After a change of head or pooling the unfinished tiles of the old one are no longer wanted: their slots
+  // must not stay pinned, and the overview starts again for the new one.
+  function switchTiles(): void {
+    for (const job of jobs.values()) if (!isDone(job)) cache.unpin(job.id);
+    overviewStarted = null;
+    viewVersion = -1;
+  }
+
   function forgetTiles(): void {
     jobs.clear();
     cache.clear();
@@ -264,11 +272,12 @@ export function createExplorerView(engine: Engine, options: ExplorerViewOptions)
     setHead(head) {
       invalidArgument(Number.isInteger(head) && head >= 0 && head < producer.heads, () => `head must be 0..${producer.heads - 1}; got ${head}.`);
       state.head = head;
-      viewVersion = -1;
+      switchTiles();
     },
     setProfiles: (profiles) => profilePass.setProfiles(profiles),
     setPooling(pooling) {
       state.pooling = pooling;
+      switchTiles();
     },
     setColormap: (name) => pass.setColormap(name),
     setScale(scale) {

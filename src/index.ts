@@ -70,7 +70,16 @@ export {
   type LongAttentionOptions,
   type LongAttentionProfiles,
   type LongAttentionProgress,
+  type ChunkedRunOptions,
 } from './attention/long-attention';
+export type { TileRequest, TileCells } from './kernels/attention-tiles';
+export {
+  referenceRowStats,
+  referenceTile,
+  referenceColumnSums,
+  type ReferenceLongInput,
+  type ReferenceRowStats,
+} from './reference/long-attention';
 export { createExplorerView, type ExplorerView, type ExplorerViewOptions, type ExplorerProgress, type ExplorerHover } from './render/explorer/explorer-view';
 export { tileProducerFor } from './render/explorer/long-attention-producer';
 export type { TileProducer, TileStripRequest, Pooling } from './render/explorer/tile-producer';

@@ -1,5 +1,6 @@
 // Every benchmark case, in the order they run.
 import type { BenchCase, Params } from '../harness';
 import { attentionWeightsCase } from './attention-weights';
+import { lseThroughputCase, maxNCase, screenTilesCase } from './long-attention';
 
-export const benchCases: readonly BenchCase<Params>[] = [attentionWeightsCase];
+export const benchCases: readonly BenchCase<Params>[] = [attentionWeightsCase, lseThroughputCase, screenTilesCase, maxNCase];

@@ -71,7 +71,10 @@ export interface LongAttention {
   ): void;
   /** A tile read back, [height, width] (cells outside request.cells are 0). For tests and export. */
   tile(request: TileRequest): Promise<Float32Array>;
-  /** Records column sums of the given column blocks, and the entropy of their heads, into `out`. */
+  /**
+   * Records column sums of the given column blocks into `out`, and the entropy of each head whose range
+   * starts at block 0 (a copy out of the row statistics).
+   */
   recordProfiles(encoder: GPUCommandEncoder, out: LongAttentionProfiles, ranges: readonly BlockRange[]): void;
   /** Column sums and entropy of every head (the caller owns the tensors). */
   profiles(options?: ChunkedRunOptions): Promise<LongAttentionProfiles>;
@@ -124,7 +127,9 @@ export function createLongAttention(engine: Engine, q: GpuTensor, k: GpuTensor, 
     ranges.forEach((range) => assertRange(range, heads, Math.ceil(params.nk / TILE), 'column'));
     const profileIo = { ...io, columnSums: out.columnSums.buffer, entropy: out.entropy.buffer };
     profilesKernel.recordColumnSums(encoder, profileIo, params, ranges);
-    profilesKernel.recordEntropy(encoder, profileIo, params, [...new Set(ranges.map((range) => range.head))]);
+    // The entropy is a copy out of the row statistics: once per head, with its first column block.
+    const firstBlocks = ranges.filter((range) => range.firstBlock === 0).map((range) => range.head);
+    if (firstBlocks.length > 0) profilesKernel.recordEntropy(encoder, profileIo, params, firstBlocks);
   };
 
   return {
@@ -284,7 +289,8 @@ function assertRange(range: BlockRange, heads: number, blocks: number, what: str
 }
 
 function nonFiniteError(label: string, p: LongAttentionParams, badRows: number, firstRow: number, firstKey: number): NonFiniteError {
-  const where = firstRow === NO_INDEX ? '' : ` (first at head ${Math.floor(firstRow / p.nq)}, query ${firstRow % p.nq}; smallest key ${firstKey})`;
+  const where =
+    firstRow === NO_INDEX ? '' : ` (first at head ${Math.floor(firstRow / p.nq)}, query ${firstRow % p.nq}; smallest key ${firstKey})`;
   return new NonFiniteError(
     `${label}: ${formatCount(badRows)} of ${formatCount(p.heads * p.nq)} query rows had NaN or ±Inf attention scores${where}. ` +
       "Q or K holds NaN/Inf, or q·k overflows float32. Expected finite inputs; pass { nonFinite: 'mask' } to give such " +

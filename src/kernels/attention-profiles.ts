@@ -68,7 +68,7 @@ export function createAttentionProfiles(engine: Engine, label = 'AttentionProfil
     { buffer: io.stats, name: 'stats', perHead: p.nq, bytesPerElement: STATS_BYTES_PER_ROW },
   ];
 
-  // One dispatch of `pipeline` over `range`, its parameters in the next ring slot.
+  // One dispatch over `range` with the pass's pipeline, its parameters in the next ring slot.
   function dispatch(pass: GPUComputePassEncoder, io: AttentionProfilesIo, p: LongAttentionParams, range: BlockRange) {
     const head = groups.forHead(sourcesFor(io, p), range.head);
     const [x, y] = grid2d(range.blocks);

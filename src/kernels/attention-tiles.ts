@@ -194,7 +194,10 @@ export function assertTileRequest(r: TileRequest, p: LongAttentionParams, out: G
   span(r.rows, p.nq, 'rows');
   span(r.cols, p.nk, 'cols');
   for (const [name, size] of [['width', r.width], ['height', r.height]] as const) {
-    invalidArgument(isInt(size) && size >= 1 && size <= MAX_TILE_GRID, () => `tile: ${name} must be an integer in [1, ${MAX_TILE_GRID}]; got ${size}.`);
+    invalidArgument(
+      isInt(size) && size >= 1 && size <= MAX_TILE_GRID,
+      () => `tile: ${name} must be an integer in [1, ${MAX_TILE_GRID}]; got ${size}.`,
+    );
   }
   invalidArgument(r.reduce === 'max' || r.reduce === 'mean', () => `tile: reduce must be 'max' or 'mean'; got '${String(r.reduce)}'.`);
   const c = r.cells;

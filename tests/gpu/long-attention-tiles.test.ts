@@ -17,7 +17,9 @@ interface Setup {
   tensors: GpuTensor[];
 }
 
-async function setUp(heads: number, n: number, d: number, options: { causal?: boolean; keyLength?: number; gain?: number; seed: number }): Promise<Setup> {
+type SetupOptions = { causal?: boolean; keyLength?: number; gain?: number; seed: number };
+
+async function setUp(heads: number, n: number, d: number, options: SetupOptions): Promise<Setup> {
   const gain = options.gain ?? 1.5;
   const q = randomFloats(heads * n * d, options.seed, gain);
   const k = randomFloats(heads * n * d, options.seed + 1, gain);

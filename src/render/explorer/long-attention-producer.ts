@@ -2,10 +2,9 @@
 // recordTile call writing straight into the explorer's atlas; hovering reads one exact entry back.
 import type { Engine } from '../../core/engine';
 import type { LongAttention } from '../../attention/long-attention';
+import { STATS_BYTES_PER_ROW } from '../../kernels/attention-row-stats';
 import { readBufferRange } from '../../memory/readback';
 import type { TileProducer } from './tile-producer';
-
-const STATS_BYTES_PER_ROW = 16; // vec4<f32> (m, log l, entropy, 0) per query row
 
 export function tileProducerFor(engine: Engine, attention: LongAttention): TileProducer {
   const { heads, nq, nk, causal } = attention.params;

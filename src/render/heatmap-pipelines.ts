@@ -5,6 +5,7 @@ import heatmapWgsl from '../../shaders/render/heatmap.wgsl?raw';
 import { cachedPerDevice } from '../core/pipeline-cache';
 import { shaderModule } from '../core/wgsl';
 import { uniformLayout } from '../memory/uniforms';
+import { renderPipelinePerFormat } from './pipeline-per-format';
 
 /** The View struct's layout, read from the WGSL so offsets are written down once. */
 export const HEATMAP_VIEW_UNIFORMS = uniformLayout(heatmapWgsl, 'View');
@@ -25,24 +26,7 @@ function buildHeatmapPipelines(device: GPUDevice): HeatmapPipelines {
     ],
   });
   const layout = device.createPipelineLayout({ label: 'HeatmapView.layout', bindGroupLayouts: [bindGroupLayout] });
-  const byFormat = new Map<GPUTextureFormat, GPURenderPipeline>();
-  return {
-    bindGroupLayout,
-    pipelineFor(format) {
-      let pipeline = byFormat.get(format);
-      if (!pipeline) {
-        pipeline = device.createRenderPipeline({
-          label: `HeatmapView.pipeline.${format}`,
-          layout,
-          vertex: { module, entryPoint: 'vertex_main' },
-          fragment: { module, entryPoint: 'fragment_main', targets: [{ format }] },
-          primitive: { topology: 'triangle-list' },
-        });
-        byFormat.set(format, pipeline);
-      }
-      return pipeline;
-    },
-  };
+  return { bindGroupLayout, pipelineFor: renderPipelinePerFormat(device, 'HeatmapView', layout, module) };
 }
 
 export function heatmapPipelines(device: GPUDevice): HeatmapPipelines {

@@ -8,6 +8,7 @@ import { shaderModule } from '../../core/wgsl';
 import { UniformBuffer, uniformLayout } from '../../memory/uniforms';
 import { COLORMAP_SIZE, colormapRgba, type ColormapName } from '../colormaps';
 import { TILE_CELLS } from './tile-pyramid';
+import { renderPipelinePerFormat } from '../pipeline-per-format';
 
 const VIEW = uniformLayout(explorerWgsl, 'View');
 const INSTANCE = uniformLayout(explorerWgsl, 'TileInstance');
@@ -38,20 +39,7 @@ function buildPipelines(device: GPUDevice) {
     ],
   });
   const layout = device.createPipelineLayout({ label: 'ExplorerView.layout', bindGroupLayouts: [bindGroupLayout] });
-  const byFormat = new Map<GPUTextureFormat, GPURenderPipeline>();
-  const pipelineFor = (format: GPUTextureFormat) => {
-    let pipeline = byFormat.get(format);
-    if (!pipeline) {
-      pipeline = device.createRenderPipeline({
-        label: `ExplorerView.pipeline.${format}`,
-        layout,
-        vertex: { module, entryPoint: 'vertex_main' },
-        fragment: { module, entryPoint: 'fragment_main', targets: [{ format }] },
-      });
-      byFormat.set(format, pipeline);
-    }
-    return pipeline;
-  };
+  const pipelineFor = renderPipelinePerFormat(device, 'ExplorerView', layout, module);
   return { bindGroupLayout, pipelineFor };
 }
 

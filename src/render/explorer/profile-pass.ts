@@ -6,6 +6,7 @@ import { cachedPerDevice } from '../../core/pipeline-cache';
 import { shaderModule } from '../../core/wgsl';
 import type { GpuTensor } from '../../memory/gpu-tensor';
 import { UniformBuffer, uniformLayout } from '../../memory/uniforms';
+import { renderPipelinePerFormat } from '../pipeline-per-format';
 
 const VIEW = uniformLayout(profilesWgsl, 'ProfileView');
 /** Thickness of the profile strips, in canvas pixels. */
@@ -29,20 +30,7 @@ function buildPipelines(device: GPUDevice) {
     ],
   });
   const layout = device.createPipelineLayout({ label: 'ExplorerProfiles.layout', bindGroupLayouts: [bindGroupLayout] });
-  const byFormat = new Map<GPUTextureFormat, GPURenderPipeline>();
-  const pipelineFor = (format: GPUTextureFormat) => {
-    let pipeline = byFormat.get(format);
-    if (!pipeline) {
-      pipeline = device.createRenderPipeline({
-        label: `ExplorerProfiles.pipeline.${format}`,
-        layout,
-        vertex: { module, entryPoint: 'vertex_main' },
-        fragment: { module, entryPoint: 'fragment_main', targets: [{ format }] },
-      });
-      byFormat.set(format, pipeline);
-    }
-    return pipeline;
-  };
+  const pipelineFor = renderPipelinePerFormat(device, 'ExplorerProfiles', layout, module);
   return { bindGroupLayout, pipelineFor };
 }
 

@@ -26,6 +26,11 @@ export interface BenchCase<P extends Params = Params> {
   readonly samples: number;
   /** Makes the inputs both sides share; nothing allocated here is counted. */
   setup(engine: Engine, params: P): Promise<CaseSetup> | CaseSetup;
+  /**
+   * A case that is not "our kernel against a peer's" (frame times against a budget, say) measures itself
+   * and returns its rows; setup() is then not called.
+   */
+  measure?(engine: Engine, params: P, counts: SampleCounts): Promise<{ result: CaseResult; wall: WallTimes }>;
 }
 
 export interface CaseSetup {

@@ -2,5 +2,12 @@
 import type { BenchCase, Params } from '../harness';
 import { attentionWeightsCase } from './attention-weights';
 import { lseThroughputCase, maxNCase, screenTilesCase } from './long-attention';
+import { refineFramesCase } from './refine-frames';
 
-export const benchCases: readonly BenchCase<Params>[] = [attentionWeightsCase, lseThroughputCase, screenTilesCase, maxNCase];
+export const benchCases: readonly BenchCase<Params>[] = [
+  attentionWeightsCase,
+  lseThroughputCase,
+  screenTilesCase,
+  maxNCase,
+  refineFramesCase,
+];

@@ -78,10 +78,9 @@ async function run(id: string, counts: Partial<SampleCounts> = {}) {
   const benchCase = benchCases[caseIndex ?? -1];
   const params = benchCase?.params[paramIndex ?? -1];
   if (!benchCase || !params) throw new Error(`No benchmark case '${id}'.`);
-  return measureCase(engine, benchCase, params, {
-    warmup: counts.warmup ?? benchCase.warmup,
-    samples: counts.samples ?? benchCase.samples,
-  });
+  const sampleCounts = { warmup: counts.warmup ?? benchCase.warmup, samples: counts.samples ?? benchCase.samples };
+  if (benchCase.measure) return benchCase.measure(engine, params, sampleCounts);
+  return measureCase(engine, benchCase, params, sampleCounts);
 }
 
 window.glassboxBench = {

@@ -2,6 +2,8 @@
 // statistics finish, the overview fills in, hovering reads an exact weight, and no console error appears.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { randomFloats } from '../../src/reference/random';
+import { writeSafetensors } from '../../src/io/safetensors-writer';
 import { distinctColours, useDemoPage } from '../helpers/browser-page';
 
 const demo = useDemoPage({ width: 1000, height: 760 });
@@ -34,5 +36,40 @@ describe('demos/long-attention', () => {
     mkdirSync('docs/images', { recursive: true });
     writeFileSync('docs/images/long-attention-demo.png', shot);
     expect(consoleErrors).toEqual([]);
+  });
+
+  it('opens dropped .safetensors files, and a malformed one leaves the view working with a clear error', async () => {
+    const { page } = demo();
+    const [heads, n, d] = [2, 300, 16];
+    const good = writeSafetensors({
+      'layers.0.q': { data: randomFloats(heads * n * d, 5), shape: [heads, n, d] },
+      'layers.0.k': { data: randomFloats(heads * n * d, 6), shape: [heads, n, d] },
+    });
+    const drop = (name: string, bytes: Uint8Array) =>
+      page.evaluate(
+        (fileName, base64) => {
+          const data = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+          const transfer = new DataTransfer();
+          transfer.items.add(new File([data], fileName));
+          document.querySelector('main')!.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+        },
+        name,
+        Buffer.from(bytes).toString('base64'),
+      );
+    const frames = () => page.evaluate(() => (window as unknown as { glassboxDemo: Demo }).glassboxDemo.framesDrawn);
+
+    await drop('broken.safetensors', good.subarray(0, good.length - 100));
+    await page.waitForFunction(() => document.querySelector('#status')!.className === 'error', { timeout: 30_000 });
+    expect(await page.$eval('#status', (el) => el.textContent)).toMatch(/broken\.safetensors|bytes|expected/i);
+    const before = await frames();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await frames()).toBeGreaterThan(before); // the page keeps drawing
+
+    await drop('qk.safetensors', good);
+    await page.waitForFunction(
+      () => /qk\.safetensors, layer 0: 2 heads × 300 queries/.test(document.querySelector('#status')!.textContent ?? ''),
+      { timeout: 60_000 },
+    );
+    await page.waitForFunction(() => (window as unknown as { glassboxDemo: Demo }).glassboxDemo.rowStatsDone, { timeout: 60_000 });
   });
 });

@@ -9,9 +9,13 @@ import { cachedPerDevice } from '../core/pipeline-cache';
 import { shaderModule } from '../core/wgsl';
 import { uniformLayout } from '../memory/uniforms';
 import {
-  PerHeadBindGroups,
   STATS_BYTES_PER_ROW,
   TILE,
+  type BlockRange,
+  type LongAttentionParams,
+} from './attention-row-stats';
+import {
+  PerHeadBindGroups,
   UniformRing,
   grid2d,
   lazyVariants,
@@ -19,9 +23,7 @@ import {
   scoreUniforms,
   storageEntry,
   type BindingSource,
-  type BlockRange,
-  type LongAttentionParams,
-} from './attention-row-stats';
+} from './long-attention-shared';
 
 export interface AttentionProfilesIo {
   /** [heads, nk]: Σ_i P_ij, written for the recorded column blocks. */

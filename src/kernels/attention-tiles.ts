@@ -10,17 +10,19 @@ import { cachedPerDevice } from '../core/pipeline-cache';
 import { shaderModule } from '../core/wgsl';
 import { uniformLayout } from '../memory/uniforms';
 import {
-  PerHeadBindGroups,
   STATS_BYTES_PER_ROW,
   TILE,
+  type LongAttentionParams,
+} from './attention-row-stats';
+import {
+  PerHeadBindGroups,
   UniformRing,
   lazyVariants,
   paramsEntry,
   scoreUniforms,
   storageEntry,
   type BindingSource,
-  type LongAttentionParams,
-} from './attention-row-stats';
+} from './long-attention-shared';
 
 /** What to show: a rectangle of one head's matrix as a width × height grid of pooled cells. */
 export interface TileRequest {

@@ -1,12 +1,8 @@
 // Kernel wrapper for shaders/compute/attention-profiles.wgsl: attention received per key (column sums of
 // the exact P) and per-row entropy, for whole heads, from cached row statistics.
-import doubleFloatWgsl from '../../shaders/common/double-float.wgsl?raw';
-import numericsWgsl from '../../shaders/common/numerics.wgsl?raw';
-import scoreTileWgsl from '../../shaders/common/score-tile.wgsl?raw';
 import profilesWgsl from '../../shaders/compute/attention-profiles.wgsl?raw';
 import type { Engine } from '../core/engine';
 import { cachedPerDevice } from '../core/pipeline-cache';
-import { shaderModule } from '../core/wgsl';
 import { uniformLayout } from '../memory/uniforms';
 import {
   STATS_BYTES_PER_ROW,
@@ -19,6 +15,7 @@ import {
   UniformRing,
   grid2d,
   lazyVariants,
+  scoreKernelPipelines,
   paramsEntry,
   scoreUniforms,
   storageEntry,
@@ -109,29 +106,18 @@ export function createAttentionProfiles(engine: Engine, label = 'AttentionProfil
 }
 
 function buildPipelines(device: GPUDevice) {
-  const module = shaderModule(device, 'AttentionProfiles.module', [numericsWgsl, doubleFloatWgsl, scoreTileWgsl, profilesWgsl]);
-  const bindGroupLayout = device.createBindGroupLayout({
-    label: 'AttentionProfiles.bindGroupLayout',
-    entries: [
-      storageEntry(0, 'storage'), // column sums
-      storageEntry(1, 'storage'), // entropy
-      storageEntry(2, 'read-only-storage'), // q
-      storageEntry(3, 'read-only-storage'), // k
-      storageEntry(4, 'read-only-storage'), // stats
-      paramsEntry(5),
-    ],
-  });
-  const layout = device.createPipelineLayout({ label: 'AttentionProfiles.layout', bindGroupLayouts: [bindGroupLayout] });
-  // The entropy copy computes no scores, so it takes no EXACT constant.
-  const pipeline = (entryPoint: string, exact?: boolean) =>
-    device.createComputePipeline({
-      label: `AttentionProfiles.${entryPoint}${exact === false ? '.fast' : ''}`,
-      layout,
-      compute: { module, entryPoint, ...(exact !== undefined && { constants: { EXACT: exact ? 1 : 0 } }) },
-    });
+  const kernel = scoreKernelPipelines(device, 'AttentionProfiles', profilesWgsl, [
+    storageEntry(0, 'storage'), // column sums
+    storageEntry(1, 'storage'), // entropy
+    storageEntry(2, 'read-only-storage'), // q
+    storageEntry(3, 'read-only-storage'), // k
+    storageEntry(4, 'read-only-storage'), // stats
+    paramsEntry(5),
+  ]);
   return {
-    bindGroupLayout,
-    columnSums: lazyVariants((exact) => pipeline('column_sums', exact)),
-    entropy: lazyVariants(() => pipeline('entropy')),
+    bindGroupLayout: kernel.bindGroupLayout,
+    columnSums: lazyVariants((exact) => kernel.pipeline('column_sums', exact)),
+    // The entropy copy computes no scores, so it takes no EXACT constant.
+    entropy: lazyVariants(() => kernel.pipeline('entropy')),
   };
 }

@@ -1,19 +1,16 @@
 // Kernel wrapper for shaders/compute/attention-row-stats.wgsl (per-row max, log-sum-exp and entropy). The
 // binding plan it shares with the tiles and profiles kernels (per-head binding windows, the uniform ring)
 // lives in long-attention-shared.ts.
-import doubleFloatWgsl from '../../shaders/common/double-float.wgsl?raw';
-import numericsWgsl from '../../shaders/common/numerics.wgsl?raw';
-import scoreTileWgsl from '../../shaders/common/score-tile.wgsl?raw';
 import rowStatsWgsl from '../../shaders/compute/attention-row-stats.wgsl?raw';
 import type { Engine } from '../core/engine';
 import { cachedPerDevice } from '../core/pipeline-cache';
-import { shaderModule } from '../core/wgsl';
 import { uniformLayout } from '../memory/uniforms';
 import {
   PerHeadBindGroups,
   UniformRing,
   grid2d,
   lazyVariants,
+  scoreKernelPipelines,
   paramsEntry,
   scoreUniforms,
   storageEntry,
@@ -152,24 +149,12 @@ export function decodeRowStats(raw: Float32Array): { m: Float32Array; lse: Float
 }
 
 function buildPipelines(device: GPUDevice) {
-  const module = shaderModule(device, 'AttentionRowStats.module', [numericsWgsl, doubleFloatWgsl, scoreTileWgsl, rowStatsWgsl]);
-  const bindGroupLayout = device.createBindGroupLayout({
-    label: 'AttentionRowStats.bindGroupLayout',
-    entries: [
-      storageEntry(0, 'storage'), // stats
-      storageEntry(1, 'storage'), // status
-      storageEntry(2, 'read-only-storage'), // q
-      storageEntry(3, 'read-only-storage'), // k
-      paramsEntry(4),
-    ],
-  });
-  const layout = device.createPipelineLayout({ label: 'AttentionRowStats.layout', bindGroupLayouts: [bindGroupLayout] });
-  const pipeline = lazyVariants((exact) =>
-    device.createComputePipeline({
-      label: `AttentionRowStats.row_stats${exact ? '' : '.fast'}`,
-      layout,
-      compute: { module, entryPoint: 'row_stats', constants: { EXACT: exact ? 1 : 0 } },
-    }),
-  );
-  return { bindGroupLayout, pipeline };
+  const kernel = scoreKernelPipelines(device, 'AttentionRowStats', rowStatsWgsl, [
+    storageEntry(0, 'storage'), // stats
+    storageEntry(1, 'storage'), // status
+    storageEntry(2, 'read-only-storage'), // q
+    storageEntry(3, 'read-only-storage'), // k
+    paramsEntry(4),
+  ]);
+  return { bindGroupLayout: kernel.bindGroupLayout, pipeline: lazyVariants((exact) => kernel.pipeline('row_stats', exact)) };
 }

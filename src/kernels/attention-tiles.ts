@@ -1,13 +1,9 @@
 // Kernel wrapper for shaders/compute/attention-tiles.wgsl: a grid of cells over a rectangle of one head's
 // attention matrix, each the max or mean of the exact P it covers, from cached row statistics.
-import doubleFloatWgsl from '../../shaders/common/double-float.wgsl?raw';
-import numericsWgsl from '../../shaders/common/numerics.wgsl?raw';
-import scoreTileWgsl from '../../shaders/common/score-tile.wgsl?raw';
 import tilesWgsl from '../../shaders/compute/attention-tiles.wgsl?raw';
 import type { Engine } from '../core/engine';
 import { formatBytes, formatCount, invalidArgument } from '../core/errors';
 import { cachedPerDevice } from '../core/pipeline-cache';
-import { shaderModule } from '../core/wgsl';
 import { uniformLayout } from '../memory/uniforms';
 import {
   STATS_BYTES_PER_ROW,
@@ -18,6 +14,7 @@ import {
   PerHeadBindGroups,
   UniformRing,
   lazyVariants,
+  scoreKernelPipelines,
   paramsEntry,
   scoreUniforms,
   storageEntry,
@@ -162,26 +159,14 @@ function axisUniforms(plan: TileAxisPlan, ...names: [string, string, string, str
 }
 
 function buildPipelines(device: GPUDevice) {
-  const module = shaderModule(device, 'AttentionTiles.module', [numericsWgsl, doubleFloatWgsl, scoreTileWgsl, tilesWgsl]);
-  const bindGroupLayout = device.createBindGroupLayout({
-    label: 'AttentionTiles.bindGroupLayout',
-    entries: [
-      storageEntry(0, 'storage'), // out
-      storageEntry(1, 'read-only-storage'), // q
-      storageEntry(2, 'read-only-storage'), // k
-      storageEntry(3, 'read-only-storage'), // stats
-      paramsEntry(4),
-    ],
-  });
-  const layout = device.createPipelineLayout({ label: 'AttentionTiles.layout', bindGroupLayouts: [bindGroupLayout] });
-  const pipeline = lazyVariants((exact) =>
-    device.createComputePipeline({
-      label: `AttentionTiles.tiles${exact ? '' : '.fast'}`,
-      layout,
-      compute: { module, entryPoint: 'tiles', constants: { EXACT: exact ? 1 : 0 } },
-    }),
-  );
-  return { bindGroupLayout, pipeline };
+  const kernel = scoreKernelPipelines(device, 'AttentionTiles', tilesWgsl, [
+    storageEntry(0, 'storage'), // out
+    storageEntry(1, 'read-only-storage'), // q
+    storageEntry(2, 'read-only-storage'), // k
+    storageEntry(3, 'read-only-storage'), // stats
+    paramsEntry(4),
+  ]);
+  return { bindGroupLayout: kernel.bindGroupLayout, pipeline: lazyVariants((exact) => kernel.pipeline('tiles', exact)) };
 }
 
 /** Checks a request against the matrix and the output buffer: every message says what was expected. */

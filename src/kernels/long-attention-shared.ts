@@ -1,13 +1,34 @@
 // Plumbing shared by the three long-attention kernels (row statistics, tiles, profiles): bind group
 // layout entries, the per-head binding windows that keep every binding under the device limit, dispatch
 // grids, and a ring of uniform slots with dynamic offsets so one submit can hold many dispatches.
+import doubleFloatWgsl from '../../shaders/common/double-float.wgsl?raw';
+import numericsWgsl from '../../shaders/common/numerics.wgsl?raw';
+import scoreTileWgsl from '../../shaders/common/score-tile.wgsl?raw';
 import type { Engine } from '../core/engine';
+import { shaderModule } from '../core/wgsl';
 import { DeviceLimitError, formatBytes } from '../core/errors';
 import type { UniformLayout } from '../memory/uniforms';
 import type { LongAttentionParams } from './attention-row-stats';
 
 /** WebGPU's guaranteed maximum workgroups per dispatch dimension. */
 const MAX_GROUPS_PER_DIMENSION = 65535;
+
+/**
+ * A long-attention kernel's shader module (the shared score tile and its own WGSL), bind group layout, and
+ * a pipeline maker per entry point; `exact` sets the EXACT override where the entry point computes scores.
+ */
+export function scoreKernelPipelines(device: GPUDevice, name: string, wgsl: string, entries: GPUBindGroupLayoutEntry[]) {
+  const module = shaderModule(device, `${name}.module`, [numericsWgsl, doubleFloatWgsl, scoreTileWgsl, wgsl]);
+  const bindGroupLayout = device.createBindGroupLayout({ label: `${name}.bindGroupLayout`, entries });
+  const layout = device.createPipelineLayout({ label: `${name}.layout`, bindGroupLayouts: [bindGroupLayout] });
+  const pipeline = (entryPoint: string, exact?: boolean) =>
+    device.createComputePipeline({
+      label: `${name}.${entryPoint}${exact === false ? '.fast' : ''}`,
+      layout,
+      compute: { module, entryPoint, ...(exact !== undefined && { constants: { EXACT: exact ? 1 : 0 } }) },
+    });
+  return { bindGroupLayout, pipeline };
+}
 
 export function storageEntry(binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry {
   return { binding, visibility: GPUShaderStage.COMPUTE, buffer: { type } };

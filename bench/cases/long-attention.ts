@@ -74,24 +74,11 @@ export const screenTilesCase: BenchCase<ScreenParams> = {
       ours() {
         // The row statistics are computed once here (submitted, not timed): the tiles use them cached.
         const rowStats = createRowStatsSide(engine, inputs, true, 'bench.screen');
-        const encoder = engine.device.createCommandEncoder({ label: 'bench.screen.rowStats' });
-        rowStats.record(encoder);
-        engine.submit([encoder.finish()]);
-        const tiles = createAttentionTiles(engine, 'bench.screen.tiles');
-        const out = engine.createBuffer({
-          label: 'bench.screen.out',
-          size: SCREEN * SCREEN * 4,
-          usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
-        });
-        const io = { out, q: inputs.q.buffer, k: inputs.k.buffer, stats: rowStats.stats };
+        const screen = createScreenSide(engine, inputs, rowStats, 'bench.screen');
         return {
-          record: (encoder, timestampWrites) => tiles.record(encoder, io, rowStats.params, request, timestampWrites),
-          read: () => readFloats(engine, out),
-          dispose() {
-            tiles.destroy();
-            out.destroy();
-            rowStats.dispose();
-          },
+          record: (encoder, timestampWrites) => screen.record(encoder, request, timestampWrites),
+          read: () => readFloats(engine, screen.out),
+          dispose: () => screen.dispose(),
         };
       },
       peer() {
@@ -151,30 +138,18 @@ export const maxNCase: BenchCase<MaxNParams> = {
             dispose: () => rowStats.dispose(),
           };
         }
-        const encoder = engine.device.createCommandEncoder({ label: 'bench.maxN.rowStats' });
-        rowStats.record(encoder); // cached statistics: submitted once, not timed
-        engine.submit([encoder.finish()]);
-        const tiles = createAttentionTiles(engine, 'bench.maxN.tiles');
-        const out = engine.createBuffer({
-          label: 'bench.maxN.out',
-          size: SCREEN * SCREEN * 4,
-          usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
-        });
-        const io = { out, q: inputs.q.buffer, k: inputs.k.buffer, stats: rowStats.stats };
+        const tiles = createScreenSide(engine, inputs, rowStats, 'bench.maxN');
+        const out = tiles.out;
         return {
-          record: (encoder, timestampWrites) => tiles.record(encoder, io, rowStats.params, screen, timestampWrites),
+          record: (encoder, timestampWrites) => tiles.record(encoder, screen, timestampWrites),
           async read() {
             if (!full) return (await readFloats(engine, out)).subarray(0, SCREEN);
             // tfjs's screen is of its own (smaller) matrix: the top-left peerN × peerN block of ours.
             const top = { ...screen, rows: [0, peerN], cols: [0, peerN] } as const;
-            await engine.run('bench.maxN.compare', (e) => tiles.record(e, io, rowStats.params, top));
+            await engine.run('bench.maxN.compare', (e) => tiles.record(e, top));
             return readFloats(engine, out);
           },
-          dispose() {
-            tiles.destroy();
-            out.destroy();
-            rowStats.dispose();
-          },
+          dispose: () => tiles.dispose(),
         };
       },
       peer() {
@@ -276,6 +251,37 @@ export function createRowStatsSide(
     dispose() {
       kernel.destroy();
       stats.destroy();
+    },
+  };
+}
+
+interface ScreenSide {
+  /** SCREEN × SCREEN floats. */
+  out: GPUBuffer;
+  record(encoder: GPUCommandEncoder, request: TileRequest, timestampWrites?: GPUComputePassTimestampWrites): void;
+  /** Frees the tiles kernel, the screen and the row statistics it was given. */
+  dispose(): void;
+}
+
+/** Tiles over cached row statistics: the statistics are submitted once here, not timed. */
+function createScreenSide(engine: Engine, inputs: SharedInputs, rowStats: RowStatsSide, label: string): ScreenSide {
+  const encoder = engine.device.createCommandEncoder({ label: `${label}.rowStats` });
+  rowStats.record(encoder);
+  engine.submit([encoder.finish()]);
+  const tiles = createAttentionTiles(engine, `${label}.tiles`);
+  const out = engine.createBuffer({
+    label: `${label}.out`,
+    size: SCREEN * SCREEN * 4,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
+  });
+  const io = { out, q: inputs.q.buffer, k: inputs.k.buffer, stats: rowStats.stats };
+  return {
+    out,
+    record: (encoder, request, timestampWrites) => tiles.record(encoder, io, rowStats.params, request, timestampWrites),
+    dispose() {
+      tiles.destroy();
+      out.destroy();
+      rowStats.dispose();
     },
   };
 }

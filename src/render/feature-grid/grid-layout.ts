@@ -1,0 +1,133 @@
+// Where every feature map lies in world space. Layers are stacked top to bottom as sections; a section
+// starts with a header band (its DOM label sits there) and then holds one cell per channel, row by row in
+// a fixed number of columns, so sections line up. Every cell is one world unit square; a map keeps its
+// aspect ratio inside its cell, centred. Pure math: the WebGPU grid, the regl fallback and hit-testing
+// all read the same layout.
+import { invalidArgument } from '../../core/errors';
+import type { Point, WorldRect } from '../camera';
+
+export interface GridLayerShape {
+  readonly name: string;
+  readonly height: number;
+  readonly width: number;
+  readonly channels: number;
+}
+
+export interface GridLayoutOptions {
+  /** Cells per row in every section (default 32). */
+  columns?: number;
+}
+
+export interface GridSection {
+  readonly layer: number;
+  readonly name: string;
+  /** World y of the header band's top; the first row of cells starts HEADER_HEIGHT below. */
+  readonly top: number;
+  readonly rows: number;
+  readonly channels: number;
+  /** The map's size inside its unit cell (the longer side is MAP_EXTENT). */
+  readonly mapWidth: number;
+  readonly mapHeight: number;
+  /** The whole section, header included. */
+  readonly bounds: WorldRect;
+}
+
+export interface FeatureGridLayout {
+  readonly columns: number;
+  readonly sections: readonly GridSection[];
+  readonly mapCount: number;
+  readonly bounds: WorldRect;
+}
+
+export interface GridHit {
+  layer: number;
+  channel: number;
+  /** Position inside the map in [0, 1) along x and y (multiply by the map's width and height). */
+  u: number;
+  v: number;
+}
+
+/** World units per cell pitch: a unit cell plus the gap after it. */
+export const CELL_PITCH = 1.12;
+/** The map's longer side inside its cell. */
+export const MAP_EXTENT = 1;
+/** Header band above each section's cells, in world units. */
+export const HEADER_HEIGHT = 1.6;
+/** Space after a section, before the next header. */
+export const SECTION_GAP = 0.8;
+
+export function featureGridLayout(layers: readonly GridLayerShape[], options: GridLayoutOptions = {}): FeatureGridLayout {
+  const columns = options.columns ?? 32;
+  invalidArgument(
+    Number.isInteger(columns) && columns >= 1,
+    () => `featureGridLayout: columns must be a positive integer; got ${columns}.`,
+  );
+  invalidArgument(layers.length > 0, () => 'featureGridLayout: no layers to lay out.');
+  const sections: GridSection[] = [];
+  let top = 0;
+  let mapCount = 0;
+  layers.forEach((layer, index) => {
+    invalidArgument(
+      layer.height >= 1 && layer.width >= 1 && layer.channels >= 1,
+      () => `featureGridLayout: layer '${layer.name}' has an empty map (${layer.height}×${layer.width}×${layer.channels}).`,
+    );
+    const rows = Math.ceil(layer.channels / columns);
+    const longer = Math.max(layer.height, layer.width);
+    const height = HEADER_HEIGHT + rows * CELL_PITCH;
+    sections.push({
+      layer: index,
+      name: layer.name,
+      top,
+      rows,
+      channels: layer.channels,
+      mapWidth: (MAP_EXTENT * layer.width) / longer,
+      mapHeight: (MAP_EXTENT * layer.height) / longer,
+      bounds: { x: 0, y: top, width: columns * CELL_PITCH, height },
+    });
+    mapCount += layer.channels;
+    top += height + SECTION_GAP;
+  });
+  return {
+    columns,
+    sections,
+    mapCount,
+    bounds: { x: 0, y: 0, width: columns * CELL_PITCH, height: top - SECTION_GAP },
+  };
+}
+
+/** The world rectangle of channel c's map in a section (its cell, shrunk to the map's aspect). */
+export function mapRect(layout: FeatureGridLayout, section: GridSection, channel: number): WorldRect {
+  const column = channel % layout.columns;
+  const row = Math.floor(channel / layout.columns);
+  const cellX = column * CELL_PITCH;
+  const cellY = section.top + HEADER_HEIGHT + row * CELL_PITCH;
+  return {
+    x: cellX + (MAP_EXTENT - section.mapWidth) / 2,
+    y: cellY + (MAP_EXTENT - section.mapHeight) / 2,
+    width: section.mapWidth,
+    height: section.mapHeight,
+  };
+}
+
+/** The map and the position inside it under a world point, or null over gaps and headers. */
+export function mapAt(layout: FeatureGridLayout, point: Point): GridHit | null {
+  const section = layout.sections.find((s) => point.y >= s.bounds.y && point.y < s.bounds.y + s.bounds.height);
+  if (!section || point.x < 0) return null;
+  const column = Math.floor(point.x / CELL_PITCH);
+  const row = Math.floor((point.y - section.top - HEADER_HEIGHT) / CELL_PITCH);
+  if (column >= layout.columns || row < 0) return null;
+  const channel = row * layout.columns + column;
+  if (channel >= section.channels) return null;
+  const rect = mapRect(layout, section, channel);
+  const u = (point.x - rect.x) / rect.width;
+  const v = (point.y - rect.y) / rect.height;
+  if (u < 0 || u >= 1 || v < 0 || v >= 1) return null;
+  return { layer: section.layer, channel, u, v };
+}
+
+/** Sections that overlap a world rectangle: the ones whose DOM labels are shown. */
+export function visibleSections(layout: FeatureGridLayout, view: WorldRect): GridSection[] {
+  return layout.sections.filter(
+    (s) => s.bounds.y < view.y + view.height && s.bounds.y + s.bounds.height > view.y,
+  );
+}

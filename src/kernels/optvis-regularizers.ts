@@ -1,0 +1,211 @@
+// Kernel wrapper for shaders/compute/optvis-regularizers.wgsl: total variation, α-norm and L2 gradients
+// added in place into a gradient buffer, each term's value R left in a slot of `values` for the loss curve.
+import regularizersWgsl from '../../shaders/compute/optvis-regularizers.wgsl?raw';
+import type { Engine } from '../core/engine';
+import { invalidArgument } from '../core/errors';
+import { cachedPerDevice } from '../core/pipeline-cache';
+import { shaderModule } from '../core/wgsl';
+import type { GpuTensor } from '../memory/gpu-tensor';
+import { uniformLayout } from '../memory/uniforms';
+import { UniformRing, assertBindingFits, grid2d, paramsEntry, storageEntry } from './long-attention-shared';
+
+/** A regularizer and its weight λ: the gradient gets λ·∂R/∂x; λ = 0 computes the value only. */
+export type RegularizerTerm =
+  /** Σ (a² + b² + ε)^{β/2} over right (a) and down (b) differences. β defaults to 2 (M&V). */
+  | { kind: 'totalVariation'; weight: number; beta?: number; epsilon?: number }
+  /** Σ |x|^α, α ≥ 1, default 6 (M&V). */
+  | { kind: 'alphaNorm'; weight: number; alpha?: number }
+  | { kind: 'l2'; weight: number };
+
+export interface RegularizerIo {
+  /** Gradient, same shape as x: receives += weight · ∂R/∂x. */
+  grad: GpuTensor;
+  /** Image [H, W, C] or [N, H, W, C], NHWC, read only. */
+  x: GpuTensor;
+}
+
+export interface OptvisRegularizers {
+  /**
+   * Records the term's pass and the sum of its partials into `encoder`; R lands in values[valueSlot].
+   * Up to `uniformSlots` encodes (all terms together) may share one submit.
+   */
+  encode(encoder: GPUCommandEncoder, io: RegularizerIo, term: RegularizerTerm, valueSlot?: number): void;
+  /** float32 [valueSlots]: R of the last term encoded into each slot (unweighted). */
+  readonly values: GPUBuffer;
+  readonly valueSlots: number;
+  destroy(): void;
+}
+
+export interface OptvisRegularizersOptions {
+  label?: string;
+  valueSlots?: number;
+  uniformSlots?: number;
+}
+
+export const DEFAULT_TV_BETA = 2;
+export const DEFAULT_ALPHA = 6;
+/** ε inside the TV power when β < 2 (0 otherwise): keeps β(a²+b²+ε)^{β/2−1}·a finite where a = b = 0. */
+export const DEFAULT_TV_EPSILON = 1e-8;
+
+/** A term with every parameter filled in: β, ε for total variation, α for the α-norm. */
+export interface ResolvedTerm {
+  kind: RegularizerTerm['kind'];
+  weight: number;
+  exponent: number;
+  epsilon: number;
+}
+
+export function resolveTerm(term: RegularizerTerm): ResolvedTerm {
+  invalidArgument(Number.isFinite(term.weight), () => `Regularizer ${term.kind}: weight must be finite; got ${term.weight}.`);
+  if (term.kind === 'totalVariation') {
+    const beta = term.beta ?? DEFAULT_TV_BETA;
+    const epsilon = term.epsilon ?? (beta < 2 ? DEFAULT_TV_EPSILON : 0);
+    invalidArgument(Number.isFinite(beta) && beta > 0, () => `totalVariation: β must be a finite number > 0; got ${beta}.`);
+    invalidArgument(Number.isFinite(epsilon) && epsilon >= 0, () => `totalVariation: ε must be finite and ≥ 0; got ${epsilon}.`);
+    return { kind: term.kind, weight: term.weight, exponent: beta, epsilon };
+  }
+  if (term.kind === 'alphaNorm') {
+    const alpha = term.alpha ?? DEFAULT_ALPHA;
+    invalidArgument(Number.isFinite(alpha) && alpha >= 1, () => `alphaNorm: α must be a finite number ≥ 1; got ${alpha}.`);
+    return { kind: term.kind, weight: term.weight, exponent: alpha, epsilon: 0 };
+  }
+  invalidArgument(term.kind === 'l2', () => `Unknown regularizer '${(term as { kind: string }).kind}': expected totalVariation, alphaNorm or l2.`);
+  return { kind: term.kind, weight: term.weight, exponent: 2, epsilon: 0 };
+}
+
+const WORKGROUP_SIZE = 256;
+const PARAMS = uniformLayout(regularizersWgsl, 'Params');
+const ENTRY_POINTS = { totalVariation: 'total_variation', alphaNorm: 'alpha_norm', l2: 'l2' } as const;
+
+function buildPipelines(device: GPUDevice) {
+  const module = shaderModule(device, 'OptvisRegularizers.module', [regularizersWgsl]);
+  const bindGroupLayout = device.createBindGroupLayout({
+    label: 'OptvisRegularizers.bindGroupLayout',
+    entries: [
+      storageEntry(0, 'storage'), // grad
+      storageEntry(1, 'storage'), // partials
+      storageEntry(2, 'storage'), // values
+      storageEntry(3, 'read-only-storage'), // x
+      paramsEntry(4),
+    ],
+  });
+  const layout = device.createPipelineLayout({ label: 'OptvisRegularizers.layout', bindGroupLayouts: [bindGroupLayout] });
+  const pipeline = (entryPoint: string) =>
+    device.createComputePipeline({ label: `OptvisRegularizers.${entryPoint}`, layout, compute: { module, entryPoint } });
+  return {
+    bindGroupLayout,
+    totalVariation: pipeline(ENTRY_POINTS.totalVariation),
+    alphaNorm: pipeline(ENTRY_POINTS.alphaNorm),
+    l2: pipeline(ENTRY_POINTS.l2),
+    sumPartials: pipeline('sum_partials'),
+  };
+}
+
+export function createOptvisRegularizers(engine: Engine, options: OptvisRegularizersOptions = {}): OptvisRegularizers {
+  const label = options.label ?? 'OptvisRegularizers';
+  const valueSlots = options.valueSlots ?? 8;
+  invalidArgument(Number.isInteger(valueSlots) && valueSlots >= 1, () => `${label}: valueSlots must be an integer ≥ 1; got ${valueSlots}.`);
+  const pipelines = cachedPerDevice(engine.device, buildPipelines);
+  const ring = new UniformRing(engine, PARAMS, `${label}.params`, options.uniformSlots ?? 64);
+  const values = engine.createBuffer({
+    label: `${label}.values`,
+    size: valueSlots * 4,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+  });
+  let partials: GPUBuffer | null = null;
+  // Bind groups by (grad, x) buffer, rebuilt only when new buffers come or the partials buffer grows.
+  let groups = new WeakMap<GPUBuffer, WeakMap<GPUBuffer, GPUBindGroup>>();
+
+  function partialsFor(count: number): GPUBuffer {
+    const bytes = Math.ceil(count / WORKGROUP_SIZE) * 4;
+    if (partials && partials.size >= bytes) return partials;
+    partials?.destroy();
+    groups = new WeakMap();
+    partials = engine.createBuffer({ label: `${label}.partials`, size: bytes, usage: GPUBufferUsage.STORAGE });
+    return partials;
+  }
+
+  function bindGroupFor(grad: GPUBuffer, x: GPUBuffer, partialBuffer: GPUBuffer): GPUBindGroup {
+    let byX = groups.get(grad);
+    if (!byX) groups.set(grad, (byX = new WeakMap()));
+    let group = byX.get(x);
+    if (!group) {
+      group = engine.device.createBindGroup({
+        label: `${label}.bindGroup`,
+        layout: pipelines.bindGroupLayout,
+        entries: [
+          { binding: 0, resource: { buffer: grad } },
+          { binding: 1, resource: { buffer: partialBuffer } },
+          { binding: 2, resource: { buffer: values } },
+          { binding: 3, resource: { buffer: x } },
+          { binding: 4, resource: { buffer: ring.buffer, size: ring.bindingSize } },
+        ],
+      });
+      byX.set(x, group);
+    }
+    return group;
+  }
+
+  return {
+    values,
+    valueSlots,
+    encode(encoder, io, term, valueSlot = 0) {
+      const resolved = resolveTerm(term);
+      const shape = checkIo(label, io);
+      invalidArgument(
+        Number.isInteger(valueSlot) && valueSlot >= 0 && valueSlot < valueSlots,
+        () => `${label}: valueSlot must be an integer in [0, ${valueSlots}); got ${valueSlot}.`,
+      );
+      const count = io.x.size;
+      assertBindingFits(label, 'x', io.x.buffer.size, engine.limits);
+      assertBindingFits(label, 'grad', io.grad.buffer.size, engine.limits);
+      const groupCount = Math.ceil(count / WORKGROUP_SIZE);
+      const [groupsX, groupsY] = grid2d(groupCount);
+      const offset = ring.push({
+        count,
+        height: shape.height,
+        width: shape.width,
+        channels: shape.channels,
+        groups: groupCount,
+        groups_x: groupsX,
+        weight: resolved.weight,
+        exponent: resolved.exponent,
+        epsilon: resolved.epsilon,
+        value_slot: valueSlot,
+      });
+      const group = bindGroupFor(io.grad.buffer, io.x.buffer, partialsFor(count));
+      const pass = encoder.beginComputePass({ label: `${label}.${resolved.kind}.pass` });
+      pass.setBindGroup(0, group, [offset]);
+      pass.setPipeline(pipelines[resolved.kind]);
+      pass.dispatchWorkgroups(groupsX, groupsY);
+      pass.setPipeline(pipelines.sumPartials);
+      pass.dispatchWorkgroups(1);
+      pass.end();
+    },
+    destroy() {
+      ring.destroy();
+      values.destroy();
+      partials?.destroy();
+      partials = null;
+      groups = new WeakMap();
+    },
+  };
+}
+
+/** [H, W, C] or [N, H, W, C] of the image, after checking that grad matches it and is a separate buffer. */
+function checkIo(label: string, io: RegularizerIo): { height: number; width: number; channels: number } {
+  const { x, grad } = io;
+  x.assertUsable();
+  grad.assertUsable();
+  invalidArgument(
+    x.shape.length === 3 || x.shape.length === 4,
+    () => `${label}: x is an image [H, W, C] or a batch [N, H, W, C]; got shape [${x.shape.join(', ')}].`,
+  );
+  invalidArgument(
+    grad.shape.length === x.shape.length && grad.shape.every((dim, axis) => dim === x.shape[axis]),
+    () => `${label}: grad must have the shape of x, [${x.shape.join(', ')}]; got [${grad.shape.join(', ')}].`,
+  );
+  invalidArgument(grad.buffer !== x.buffer, () => `${label}: grad and x must be different buffers; both are '${x.buffer.label}'.`);
+  const [height, width, channels] = x.shape.slice(-3) as [number, number, number];
+  return { height, width, channels };
+}

@@ -131,3 +131,31 @@ export function visibleSections(layout: FeatureGridLayout, view: WorldRect): Gri
     (s) => s.bounds.y < view.y + view.height && s.bounds.y + s.bounds.height > view.y,
   );
 }
+
+export interface ChannelRange {
+  first: number;
+  count: number;
+}
+
+/**
+ * The channels of a section whose rows overlap a world rectangle, as one contiguous range (whole rows):
+ * what an instanced draw needs as firstInstance and instanceCount. count is 0 when none is visible.
+ * Writes into `out` so the per-frame cull allocates nothing.
+ */
+export function visibleChannels(
+  layout: FeatureGridLayout,
+  section: GridSection,
+  view: WorldRect,
+  out: ChannelRange = { first: 0, count: 0 },
+): ChannelRange {
+  out.first = 0;
+  out.count = 0;
+  const cellsTop = section.top + HEADER_HEIGHT;
+  const overlapsX = view.x < layout.columns * CELL_PITCH && view.x + view.width > 0;
+  if (!overlapsX || view.y >= cellsTop + section.rows * CELL_PITCH || view.y + view.height <= cellsTop) return out;
+  const firstRow = Math.max(0, Math.floor((view.y - cellsTop) / CELL_PITCH));
+  const lastRow = Math.min(section.rows - 1, Math.floor((view.y + view.height - cellsTop) / CELL_PITCH));
+  out.first = firstRow * layout.columns;
+  out.count = Math.min(section.channels, (lastRow + 1) * layout.columns) - out.first;
+  return out;
+}

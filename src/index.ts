@@ -83,3 +83,39 @@ export {
 export { createExplorerView, type ExplorerView, type ExplorerViewOptions, type ExplorerProgress, type ExplorerHover } from './render/explorer/explorer-view';
 export { tileProducerFor } from './render/explorer/long-attention-producer';
 export type { TileProducer, TileStripRequest, Pooling } from './render/explorer/tile-producer';
+export { featureLayer, featureIndex, type FeatureLayer, type FeatureLayout, type FeatureStrides } from './features/feature-layer';
+export { createFeatureStats, type FeatureStats } from './features/feature-stats';
+export {
+  createChannelStatsKernel,
+  statsRecordsOf,
+  STATS_RECORD_BYTES,
+  type ChannelStatsKernel,
+  type ChannelStatsKernelOptions,
+} from './kernels/channel-stats';
+export {
+  STATS_FIELD,
+  STATS_RECORD_FLOATS,
+  NORMALIZATION_MODES,
+  normalizationRange,
+  normalizedValue,
+  referenceChannelStats,
+  type FeatureNormalization,
+  type ReferenceFeatureInput,
+} from './reference/channel-stats';
+export {
+  createOptvisRegularizers,
+  DEFAULT_TV_BETA,
+  DEFAULT_ALPHA,
+  DEFAULT_TV_EPSILON,
+  type RegularizerTerm,
+  type RegularizerIo,
+  type OptvisRegularizers,
+} from './kernels/optvis-regularizers';
+export {
+  createAdamState,
+  createSgdState,
+  zeroGradient,
+  type OptimizerState,
+  type AdamOptions,
+  type SgdOptions,
+} from './kernels/optvis-optimizer';

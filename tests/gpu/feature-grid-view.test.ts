@@ -5,6 +5,7 @@
 // hover/select, the DOM labels, culling, and no leaked buffers.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DeviceLimitError } from '../../src/core/errors';
+import { createFeatureStats } from '../../src/features/feature-stats';
 import { featureIndex, featureLayer, type FeatureLayer, type FeatureLayout } from '../../src/features/feature-layer';
 import { createFrameLoop } from '../../src/core/frame-loop';
 import { tensorFromArray } from '../../src/memory/gpu-tensor';
@@ -292,26 +293,26 @@ describe('FeatureGridView pixels', () => {
       const record = m.records[0]!.subarray(channel * STATS_RECORD_FLOATS, (channel + 1) * STATS_RECORD_FLOATS);
       const at = (y: number, x: number) => m.values[0]![featureIndex(layer, 0, y, x, channel)]!;
       const c = bilinear.camera;
-      const [left, top] = [toPixel(bilinear, rect.x, rect.y), toPixel(bilinear, rect.x + rect.width, rect.y + rect.height)];
-      let [checked, green_] = [0, 0];
+      const [corner, farCorner] = [toPixel(bilinear, rect.x, rect.y), toPixel(bilinear, rect.x + rect.width, rect.y + rect.height)];
+      let [checked, overNonFinite] = [0, 0];
       // Whole pixels inside the map, one pixel in from its edges (edge pixels are partly background).
-      for (let py = Math.ceil(left.y) + 1; py < Math.floor(top.y) - 1; py++)
-        for (let px = Math.ceil(left.x) + 1; px < Math.floor(top.x) - 1; px++) {
+      for (let py = Math.ceil(corner.y) + 1; py < Math.floor(farCorner.y) - 1; py++)
+        for (let px = Math.ceil(corner.x) + 1; px < Math.floor(farCorner.x) - 1; px++) {
           const gx = (((px + 0.5 - SIZE / 2) / c.scale + c.centerX - rect.x) / rect.width) * layer.width;
           const gy = (((py + 0.5 - SIZE / 2) / c.scale + c.centerY - rect.y) / rect.height) * layer.height;
           const actual = pixelAt(bilinear, px, py);
           checked++;
           if (!Number.isFinite(at(Math.floor(gy), Math.floor(gx)))) {
             expect(near(actual, green), `pixel (${px}, ${py}) over a non-finite texel: rgba(${actual})`).toBe(true);
-            green_++;
+            overNonFinite++;
             continue;
           }
           const t = normalizedValue(bilinearReference(at, gx, gy, layer.height, layer.width), normalizationRange('channel', record, record));
-          // Slack for the rasterizer's interpolation of uv in float32: a hundredth of a texel at most.
+          // Slack in t for the rasterizer's float32 interpolation of uv (the test's pixel centres are float64).
           expect(allowedColours('viridis', t, 0.01).some((colour) => near(actual, colour)), `pixel (${px}, ${py}): rgba(${actual}) vs t ${t}`).toBe(true);
         }
       expect(checked).toBeGreaterThan(100);
-      expect(green_ > 0).toBe(channel === 2);
+      expect(overNonFinite > 0).toBe(channel === 2);
     }
   });
 
@@ -370,6 +371,26 @@ describe('FeatureGridView pixels', () => {
       const [, count, , first] = draws[0]!;
       expect(first! <= c && c < first! + count!).toBe(true);
       expect(count!).toBeLessThanOrEqual(3 * 32);
+    }
+  });
+
+  it('with statistics from the GPU kernel, computed in the same submit as the draw', async () => {
+    const base = randomValue(43);
+    const m = model([
+      { ...SMALL, layout: 'NCHW', value: (n, y, x, c) => (c === 1 && y === 2 && x === 1 ? NaN : base(n, y, x, c)) },
+      { name: 'wide', batch: 2, height: 2, width: 6, channels: 3 },
+    ]);
+    const stats = createFeatureStats(engine(), m.layers, { label: 'test.kernelStats' });
+    try {
+      expect([...stats.recordOffsets]).toEqual(m.stats.recordOffsets);
+      const view = makeView(m, { columns: 4, stats, normalization: 'robust', robustK: 2 });
+      const shot = await drawShot(view, (encoder, target) => {
+        stats.compute(encoder, m.layers);
+        view.draw(encoder, target, SIZE, SIZE);
+      });
+      expect(expectTexels(shot, m, view, { mode: 'robust', k: 2 })).toBe(4 * 15 + 3 * 12);
+    } finally {
+      stats.destroy();
     }
   });
 

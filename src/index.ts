@@ -119,3 +119,24 @@ export {
   type AdamOptions,
   type SgdOptions,
 } from './kernels/optvis-optimizer';
+export {
+  createFeatureGridView,
+  type FeatureGridView,
+  type FeatureGridViewOptions,
+  type FeatureSampling,
+  type FeatureStatsBinding,
+  type FeatureHover,
+  type OverlaySource,
+} from './render/feature-grid/feature-grid-view';
+export {
+  featureGridLayout,
+  mapRect,
+  mapAt,
+  visibleSections,
+  visibleChannels,
+  type FeatureGridLayout,
+  type GridSection,
+  type GridHit,
+  type GridLayerShape,
+  type ChannelRange,
+} from './render/feature-grid/grid-layout';

@@ -3,6 +3,8 @@ import type { BenchCase, Params } from '../harness';
 import { attentionWeightsCase } from './attention-weights';
 import { lseThroughputCase, maxNCase, screenTilesCase } from './long-attention';
 import { refineFramesCase } from './refine-frames';
+import { featureGridCase } from './feature-grid';
+import { activationLatencyCase } from './activation-latency';
 
 export const benchCases: readonly BenchCase<Params>[] = [
   attentionWeightsCase,
@@ -10,4 +12,6 @@ export const benchCases: readonly BenchCase<Params>[] = [
   screenTilesCase,
   maxNCase,
   refineFramesCase,
+  featureGridCase,
+  activationLatencyCase,
 ];

@@ -8,12 +8,20 @@
 // Both include the forward pass; each sample is wall-clock from predict() to the pixels being done.
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { createFeatureStats, type FeatureStats } from '../../src/features/feature-stats';
-import { featureLayer } from '../../src/features/feature-layer';
-import { createFeatureGridView, type FeatureGridView } from '../../src/render/feature-grid/feature-grid-view';
-import type { CpuFeatureLayer } from '../../src/render/webgl/cpu-feature-stats';
-import { createFeatureGridFallback, type FeatureGridFallback } from '../../src/render/webgl/feature-grid-regl';
-import { randomFloats, tensorFromTf, type Engine, type GpuTensor } from '../../src/index';
+import {
+  createFeatureGridFallback,
+  createFeatureGridView,
+  createFeatureStats,
+  featureLayer,
+  randomFloats,
+  tensorFromTf,
+  type CpuFeatureLayer,
+  type Engine,
+  type FeatureGridFallback,
+  type FeatureGridView,
+  type FeatureStats,
+  type GpuTensor,
+} from '../../src/index';
 import type { BenchCase, CaseResult } from '../harness';
 import { benchCanvas, median } from './feature-grid';
 

@@ -15,17 +15,25 @@
 // the fps ratio ours/peer is its inverse. max_abs_err: the largest difference of a colour byte between
 // ours and the peer at every map's centre pixel (the two should agree; 0..255).
 import {
+  createCanvas2dGrid,
+  createFeatureGridFallback,
   createFeatureGridView,
+  createFeatureStats,
+  createGpuTimer,
+  featureLayer,
+  mapRect,
+  randomFloats,
+  tensorFromArray,
+  type Camera,
+  type Canvas2dGrid,
+  type CpuFeatureLayer,
+  type Engine,
+  type FeatureGridFallback,
+  type FeatureGridLayout,
   type FeatureGridView,
-} from '../../src/render/feature-grid/feature-grid-view';
-import { createFeatureStats, type FeatureStats } from '../../src/features/feature-stats';
-import { featureLayer, type FeatureLayer } from '../../src/features/feature-layer';
-import { createCanvas2dGrid, type Canvas2dGrid } from '../../src/render/feature-grid/canvas2d-grid';
-import { mapRect, type FeatureGridLayout } from '../../src/render/feature-grid/grid-layout';
-import { createFeatureGridFallback, type FeatureGridFallback } from '../../src/render/webgl/feature-grid-regl';
-import type { CpuFeatureLayer } from '../../src/render/webgl/cpu-feature-stats';
-import type { Camera } from '../../src/render/camera';
-import { createGpuTimer, randomFloats, tensorFromArray, type Engine } from '../../src/index';
+  type FeatureLayer,
+  type FeatureStats,
+} from '../../src/index';
 import type { BenchCase, CaseResult, SampleCounts } from '../harness';
 
 type GridPeer = 'regl' | 'regl-readback' | 'canvas2d';

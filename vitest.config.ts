@@ -12,6 +12,8 @@ export default defineConfig({
     projects: [
       { test: { name: 'unit', include: ['tests/unit/**/*.test.ts'], environment: 'node' } },
       {
+        // Bundled up front: found mid-run, vite would re-bundle and reload the page under a running test.
+        optimizeDeps: { include: ['@tensorflow/tfjs-layers', '@tensorflow/tfjs-converter', 'regl'] },
         test: {
           name: 'gpu',
           include: ['tests/gpu/**/*.test.ts'],

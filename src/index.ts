@@ -140,3 +140,24 @@ export {
   type GridLayerShape,
   type ChannelRange,
 } from './render/feature-grid/grid-layout';
+export {
+  createFeatureGridFallback,
+  type FeatureGridFallback,
+  type FeatureGridFallbackOptions,
+} from './render/webgl/feature-grid-regl';
+export type { CpuFeatureLayer } from './render/webgl/cpu-feature-stats';
+export { createCanvas2dGrid, type Canvas2dGrid, type Canvas2dGridOptions } from './render/feature-grid/canvas2d-grid';
+export {
+  createActivationCapture,
+  featureLayerNames,
+  type ActivationCapture,
+  type ActivationCaptureOptions,
+  type CapturableModel,
+} from './interop/tfjs/capture';
+export {
+  featureTensorsFrom,
+  guessFeatureLayout,
+  type FeatureArray,
+  type FeatureArrayLayout,
+  type FeatureTensorsOptions,
+} from './io/feature-tensors';

@@ -5,7 +5,7 @@
 import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
 import modelUrl from '../../node_modules/@vladmandic/human/models/movenet-lightning.json?url';
 import weightsUrl from '../../node_modules/@vladmandic/human/models/movenet-lightning.bin?url';
-import { featureLayerNames } from '../../src/interop/tfjs/capture';
+import { featureLayerNames } from '../../src/index';
 
 export const MOVENET_INFO = Object.freeze({
   name: 'MoveNet SinglePose Lightning v4',

@@ -3,13 +3,14 @@
 // (StatsRecord, whose layout src/reference/channel-stats.ts defines).
 //
 // Inputs:  values, float32 activations; element (n, y, x, c) of this chunk sits at
-//          base + n·stride_batch + y·stride_y + x·stride_x + c·stride_channel (NHWC, NCHW, any strides).
+//          base + n·stride_batch + y·stride_y + x·stride_x + c·stride_channel, with stride_y = width·stride_x
+//          (FeatureLayer's dense NHWC and NCHW), so the kernel walks positions p = y·width + x as p·stride_x.
 // Output:  stats[record_offset + c] for every channel c (channel_stats), then
 //          stats[record_offset + channels] for the whole layer (layer_stats, a second dispatch):
 //          (min, max, mean, std (population)), (finite count, non-finite count, max |v|, 0).
 //          NaN and ±Inf are only counted; a record with no finite value is zeros but for that count.
-// Method:  every thread runs Welford's update over its values, then the threads' (count, mean, M2) are
-//          combined by Chan et al.'s pairwise merge in workgroup memory: no Σv² anywhere, nothing cancels.
+// Method:  every thread sums d = v − shift and d² over its values (see channel_summary), then the threads'
+//          (count, mean, M2) are combined by Chan et al.'s pairwise merge in workgroup memory.
 //          All of a channel's threads work on v − shift, shift being the channel's first value in the
 //          chunk (0 if that is not finite), so that 1000 + noise keeps the noise's digits through the merge.
 //          A layer too large for one binding comes in chunks of batch items, one dispatch each; every
@@ -17,7 +18,7 @@
 // Layout:  GROUP_CHANNELS = 32 (channel-contiguous layouts): a workgroup is 32 neighbouring channels × 8
 //          position lanes, so each row of threads reads 128 contiguous bytes. GROUP_CHANNELS = 1 (planar
 //          layouts, few channels): a workgroup per channel, 256 lanes striding its contiguous plane.
-// Cost:    one read and ~10 flops per value, two integer divisions to find (n, y, x); counts are f32,
+// Cost:    one read and ~8 flops per value, no division; counts are f32,
 //          exact up to 2^24 finite values per record (a layer record of more is rounded at ~1e-7).
 
 struct Params {
@@ -27,7 +28,6 @@ struct Params {
   width: u32,
   channels: u32,
   stride_batch: u32,
-  stride_y: u32,
   stride_x: u32,
   stride_channel: u32,
   record_offset: u32,   // record of channel 0; the layer record is at record_offset + channels
@@ -98,39 +98,41 @@ fn channel_shift(channel: u32) -> f32 {
   return select(0.0, first, is_finite_f32(first));
 }
 
-// Welford over positions lane, lane + lanes, … of every batch item in the chunk, for one channel.
+// Shifted sums over positions lane, lane + lanes, … of every batch item in the chunk, for one channel.
+// Σd and Σd² of d = v − shift need no division per value (Welford's update needs one, and on CPU-backed
+// adapters it dominated the pass); with the channel's own first value as the shift, |mean(d)| is of the
+// order of the spread, so M2 = Σd² − (Σd)²/n loses only a few bits to cancellation, and the pairwise merge
+// above keeps the threads apart. The maps are dense (FeatureLayer's strides): within a batch item, position
+// p = y·width + x lies at p·stride_x, so no division finds (y, x) either.
 fn channel_summary(channel: u32, shift: f32, lane: u32, lanes: u32) -> Summary {
   let plane = params.height * params.width;
-  let positions = params.batch * plane;
-  let channel_base = params.base + channel * params.stride_channel;
   var n = 0.0;
-  var mean = 0.0;
-  var m2 = 0.0;
+  var sum = 0.0;
+  var squares = 0.0;
   var non_finite = 0.0;
   var lo = LARGEST;
   var hi = -LARGEST;
-  for (var p = lane; p < positions; p += lanes) {
-    let item = p / plane;
-    let q = p - item * plane;
-    let y = q / params.width;
-    let x = q - y * params.width;
-    let v = values[channel_base + item * params.stride_batch + y * params.stride_y + x * params.stride_x];
-    if (!is_finite_f32(v)) {
-      non_finite += 1.0;
-      continue;
+  for (var item = 0u; item < params.batch; item++) {
+    let item_base = params.base + item * params.stride_batch + channel * params.stride_channel;
+    for (var p = lane; p < plane; p += lanes) {
+      let v = values[item_base + p * params.stride_x];
+      if (!is_finite_f32(v)) {
+        non_finite += 1.0;
+        continue;
+      }
+      let d = v - shift;
+      n += 1.0;
+      sum += d;
+      squares += d * d;
+      lo = min(lo, v);
+      hi = max(hi, v);
     }
-    n += 1.0;
-    let shifted = v - shift;
-    let delta = shifted - mean;
-    mean += delta / n;
-    m2 += delta * (shifted - mean);
-    lo = min(lo, v);
-    hi = max(hi, v);
   }
   if (n == 0.0) {
     return Summary(0.0, 0.0, 0.0, non_finite, LARGEST, -LARGEST, 0.0);
   }
-  return Summary(n, mean, m2, non_finite, lo, hi, max(abs(lo), abs(hi)));
+  let mean = sum / n;
+  return Summary(n, mean, max(squares - sum * mean, 0.0), non_finite, lo, hi, max(abs(lo), abs(hi)));
 }
 
 // Merges partials[lane · columns + column] over the lanes (a power of two) into lane 0 of each column.

@@ -135,7 +135,6 @@ class LayerPlan {
         width: layer.width,
         channels: layer.channels,
         stride_batch: s.batch,
-        stride_y: s.y,
         stride_x: s.x,
         stride_channel: s.channel,
         record_offset: recordOffset,

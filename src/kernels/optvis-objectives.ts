@@ -237,7 +237,7 @@ export function createOptvisObjectives(engine: Engine, options: OptvisObjectives
     valueSlots,
     encode(encoder, io, objective, encodeOptions = {}) {
       const { write = 'accumulate', valueSlot = 0 } = encodeOptions;
-      invalidArgument(write in MODES, () => `${label}: write must be 'accumulate', 'overwrite' or 'none'; got '${write}'.`);
+      invalidArgument(Object.hasOwn(MODES, write), () => `${label}: write must be 'accumulate', 'overwrite' or 'none'; got '${write}'.`);
       invalidArgument(
         Number.isInteger(valueSlot) && valueSlot >= 0 && valueSlot < valueSlots,
         () => `${label}: valueSlot must be an integer in [0, ${valueSlots}); got ${valueSlot}.`,

@@ -14,7 +14,8 @@
 //          layout constants (src/render/feature-grid/grid-layout.ts mapRect: the rectangle of channel 0
 //          plus column/row × cell pitch). Colour = colormap[floor(t·256)], t from feature_normalized;
 //          NaN/±Inf in non_finite; then the overlay mixed in by overlay_opacity.
-// Cost:    per pixel one 4-byte read (nearest) or four (bilinear), two stats records, one texel fetch.
+// Cost:    per pixel one 4-byte read (nearest) or four (bilinear) and one texel fetch (two with an overlay);
+//          the two stats records are read per vertex.
 
 struct View {
   center_x: f32,
@@ -60,6 +61,7 @@ struct Varyings {
   @builtin(position) position: vec4<f32>,
   @location(0) uv: vec2<f32>,                    // (0, 0) top-left of the map, (1, 1) bottom-right
   @location(1) @interpolate(flat) channel: u32,
+  @location(2) @interpolate(flat) range: vec2<f32>, // the channel's normalization range, found once per quad
 }
 
 @vertex
@@ -76,6 +78,10 @@ fn vertex_main(@builtin(vertex_index) vertex: u32, @builtin(instance_index) chan
   out.position = vec4<f32>(pixel.x / half_viewport.x, -pixel.y / half_viewport.y, 0.0, 1.0);
   out.uv = uv;
   out.channel = channel;
+  // Per quad, not per pixel: the two statistics records are read by the six vertices only.
+  let record = stats[layer.stats_offset + channel];
+  let whole = stats[layer.stats_offset + layer.channels];
+  out.range = feature_range(view.mode, record, whole, view.robust_k);
   return out;
 }
 
@@ -119,12 +125,13 @@ fn fragment_main(in: Varyings) -> @location(0) vec4<f32> {
     if (view.bilinear != 0u) {
       value = bilinear(in.channel, p);
     }
-    let record = stats[layer.stats_offset + in.channel];
-    let whole = stats[layer.stats_offset + layer.channels];
-    let t = feature_normalized(value, feature_range(view.mode, record, whole, view.robust_k));
+    let t = feature_normalized(value, in.range);
     let entry = min(u32(floor(t * 256.0)), 255u);
     colour = textureLoad(colormap, vec2<u32>(entry, 0u), 0).rgb;
   }
-  let image = textureSampleLevel(overlay, overlay_sampler, in.uv, 0.0).rgb;
-  return vec4<f32>(mix(colour, image, view.overlay_opacity), 1.0);
+  if (view.overlay_opacity > 0.0) {
+    let image = textureSampleLevel(overlay, overlay_sampler, in.uv, 0.0).rgb;
+    colour = mix(colour, image, view.overlay_opacity);
+  }
+  return vec4<f32>(colour, 1.0);
 }

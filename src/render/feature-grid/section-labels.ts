@@ -40,7 +40,7 @@ export function createSectionLabels(
     if (!el) {
       el = document.createElement('div');
       el.className = 'glassbox-section-label';
-      el.style.cssText = 'position:absolute;left:0;top:0;white-space:nowrap;pointer-events:none;' +
+      el.style.cssText = 'position:absolute;left:0;top:0;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;pointer-events:none;' +
         'font:12px/16px system-ui,sans-serif;color:#e8e8e8;text-shadow:0 0 3px #000;will-change:transform';
       host!.append(el);
       pool.push(el);
@@ -63,22 +63,29 @@ export function createSectionLabels(
       viewRect.height = camera.height / camera.scale;
       const visible = visibleSections(layout, viewRect);
       shown.length = 0;
-      visible.forEach((section, i) => {
+      // Zoomed far out, headers are thinner than a line of text: a label is shown only where it clears the
+      // one above it, so the names never pile up (the hover readout still names every map).
+      let clearBelow = -Infinity;
+      for (const section of visible) {
+        const left = ((section.bounds.x - camera.centerX) * camera.scale + camera.width / 2) * cssPerPixel;
+        const top = ((section.top - camera.centerY) * camera.scale + camera.height / 2) * cssPerPixel;
+        const bottom = ((section.top + section.bounds.height - camera.centerY) * camera.scale + camera.height / 2) * cssPerPixel;
+        const y = Math.min(Math.max(top, 0), bottom - LABEL_HEIGHT_PX);
+        if (y < clearBelow) continue;
+        clearBelow = y + LABEL_HEIGHT_PX;
+        const i = shown.length;
         const el = element(i);
         if (assigned[i] !== section) {
           el.textContent = section.name;
           el.title = section.name;
           assigned[i] = section;
         }
-        const left = ((section.bounds.x - camera.centerX) * camera.scale + camera.width / 2) * cssPerPixel;
-        const top = ((section.top - camera.centerY) * camera.scale + camera.height / 2) * cssPerPixel;
-        const bottom = ((section.top + section.bounds.height - camera.centerY) * camera.scale + camera.height / 2) * cssPerPixel;
-        const y = Math.min(Math.max(top, 0), bottom - LABEL_HEIGHT_PX);
         el.style.transform = `translate(${Math.max(left, 0)}px, ${y}px)`;
+        el.style.maxWidth = `${Math.max(section.bounds.width * camera.scale * cssPerPixel, 48)}px`;
         el.style.display = '';
         shown.push(el);
-      });
-      for (let i = visible.length; i < pool.length; i++) {
+      }
+      for (let i = shown.length; i < pool.length; i++) {
         pool[i]!.style.display = 'none';
         assigned[i] = null;
       }

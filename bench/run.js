@@ -2,7 +2,7 @@
 // headless Chromium, prints a table and writes bench/results/latest.json. The page does the measuring
 // (bench/harness.ts); this file starts and stops things, and never leaves a browser or server behind.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import puppeteer from 'puppeteer';
@@ -65,6 +65,7 @@ async function bench(options) {
   const { call, env } = await openBenchPage(options);
   /** @type {CaseEntry[]} */
   const entries = await call((filter) => window.glassboxBench.list(filter), options.filter);
+  const caseOrder = [...new Set((await call((all) => window.glassboxBench.list(all), '')).map((e) => e.name))];
   if (entries.length === 0) {
     /** @type {CaseEntry[]} */
     const all = await call(() => window.glassboxBench.list(''));
@@ -92,9 +93,28 @@ async function bench(options) {
 
   const results = { env: { ...env, ...(await runEnv(options)), wall_cross_check: walls }, cases };
   mkdirSync(dirname(resultsPath), { recursive: true });
-  writeFileSync(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(resultsPath, `${JSON.stringify(options.filter ? mergedWithEarlier(results, caseOrder) : results, null, 2)}\n`);
   console.log(formatTable(cases, walls));
   console.error(`bench: wrote ${resultsPath}`);
+}
+
+/**
+ * A filtered run replaces only the rows of the cases it ran: the rows of every other case stay as the last
+ * run that measured them left them, in the registry's order, and the environment is the newest run's.
+ * @param {{ env: Record<string, unknown>, cases: { name: string, params: unknown }[] }} results
+ * @param {string[]} caseOrder every case's name, in the registry's order
+ */
+function mergedWithEarlier(results, caseOrder) {
+  if (!existsSync(resultsPath)) return results;
+  const earlier = JSON.parse(readFileSync(resultsPath, 'utf8'));
+  const ran = new Set(results.cases.map((c) => c.name));
+  const kept = (earlier.cases ?? []).filter((/** @type {{ name: string }} */ c) => !ran.has(c.name));
+  const order = (/** @type {{ name: string }} */ c) => {
+    const at = caseOrder.indexOf(c.name);
+    return at < 0 ? caseOrder.length : at;
+  };
+  const cases = [...kept, ...results.cases].sort((a, b) => order(a) - order(b));
+  return { env: results.env, cases };
 }
 
 /**

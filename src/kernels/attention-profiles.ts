@@ -10,15 +10,12 @@ import {
   type BlockRange,
   type LongAttentionParams,
 } from './attention-row-stats';
+import { UniformRing, grid2d, paramsEntry, storageEntry } from './kernel-bindings';
 import {
   PerHeadBindGroups,
-  UniformRing,
-  grid2d,
   lazyVariants,
   scoreKernelPipelines,
-  paramsEntry,
   scoreUniforms,
-  storageEntry,
   type BindingSource,
 } from './long-attention-shared';
 

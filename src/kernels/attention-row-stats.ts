@@ -5,15 +5,12 @@ import rowStatsWgsl from '../../shaders/compute/attention-row-stats.wgsl?raw';
 import type { Engine } from '../core/engine';
 import { cachedPerDevice } from '../core/pipeline-cache';
 import { uniformLayout } from '../memory/uniforms';
+import { UniformRing, grid2d, paramsEntry, storageEntry } from './kernel-bindings';
 import {
   PerHeadBindGroups,
-  UniformRing,
-  grid2d,
   lazyVariants,
   scoreKernelPipelines,
-  paramsEntry,
   scoreUniforms,
-  storageEntry,
   type BindingSource,
 } from './long-attention-shared';
 

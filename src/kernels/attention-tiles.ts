@@ -10,14 +10,12 @@ import {
   TILE,
   type LongAttentionParams,
 } from './attention-row-stats';
+import { UniformRing, paramsEntry, storageEntry } from './kernel-bindings';
 import {
   PerHeadBindGroups,
-  UniformRing,
   lazyVariants,
   scoreKernelPipelines,
-  paramsEntry,
   scoreUniforms,
-  storageEntry,
   type BindingSource,
 } from './long-attention-shared';
 

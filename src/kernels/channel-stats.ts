@@ -15,7 +15,7 @@ import { shaderModule } from '../core/wgsl';
 import type { FeatureLayer } from '../features/feature-layer';
 import { uniformLayout } from '../memory/uniforms';
 import { STATS_RECORD_FLOATS } from '../reference/channel-stats';
-import { UniformRing, assertBindingFits, bindingWindow, grid2d, storageEntry } from './long-attention-shared';
+import { UniformRing, assertBindingFits, bindingWindow, grid2d, storageEntry } from './kernel-bindings';
 
 export const STATS_RECORD_BYTES = STATS_RECORD_FLOATS * 4;
 

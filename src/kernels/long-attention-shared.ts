@@ -1,17 +1,13 @@
-// Plumbing shared by the three long-attention kernels (row statistics, tiles, profiles): bind group
-// layout entries, the per-head binding windows that keep every binding under the device limit, dispatch
-// grids, and a ring of uniform slots with dynamic offsets so one submit can hold many dispatches.
+// Plumbing shared by the three long-attention kernels (row statistics, tiles, profiles): their shader
+// modules and pipeline variants, the score uniforms, and the per-head bind groups that keep every binding
+// under the device limit. What any kernel needs is in kernel-bindings.ts.
 import doubleFloatWgsl from '../../shaders/common/double-float.wgsl?raw';
 import numericsWgsl from '../../shaders/common/numerics.wgsl?raw';
 import scoreTileWgsl from '../../shaders/common/score-tile.wgsl?raw';
 import type { Engine } from '../core/engine';
 import { shaderModule } from '../core/wgsl';
-import { DeviceLimitError, formatBytes } from '../core/errors';
-import type { UniformLayout } from '../memory/uniforms';
 import type { LongAttentionParams } from './attention-row-stats';
-
-/** WebGPU's guaranteed maximum workgroups per dispatch dimension. */
-const MAX_GROUPS_PER_DIMENSION = 65535;
+import { assertBindingFits, bindingWindow, type UniformRing } from './kernel-bindings';
 
 /**
  * A long-attention kernel's shader module (the shared score tile and its own WGSL), bind group layout, and
@@ -28,15 +24,6 @@ export function scoreKernelPipelines(device: GPUDevice, name: string, wgsl: stri
       compute: { module, entryPoint, ...(exact !== undefined && { constants: { EXACT: exact ? 1 : 0 } }) },
     });
   return { bindGroupLayout, pipeline };
-}
-
-export function storageEntry(binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry {
-  return { binding, visibility: GPUShaderStage.COMPUTE, buffer: { type } };
-}
-
-/** The parameters slot: a uniform with a dynamic offset into a UniformRing. */
-export function paramsEntry(binding: number): GPUBindGroupLayoutEntry {
-  return { binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } };
 }
 
 /** Builds a pipeline variant the first time it is asked for: each one costs a shader compile. */
@@ -59,27 +46,6 @@ export function scoreUniforms(p: LongAttentionParams) {
     scale: p.scale,
     scale_low: p.scale - Math.fround(p.scale),
   };
-}
-
-/** `groups` workgroups as a 2D dispatch, at most 65,535 along each dimension. */
-export function grid2d(groups: number): [number, number] {
-  const x = Math.max(1, Math.min(groups, MAX_GROUPS_PER_DIMENSION));
-  return [x, Math.ceil(groups / x)];
-}
-
-export interface BindingWindow {
-  /** Byte offset of the binding: a multiple of the alignment. */
-  offset: number;
-  size: number;
-  /** Index of the first wanted element within the binding. */
-  base: number;
-}
-
-/** The aligned binding that covers elements [start, start + count) of `bytesPerElement` bytes each. */
-export function bindingWindow(start: number, count: number, bytesPerElement: number, alignment: number): BindingWindow {
-  const first = start * bytesPerElement;
-  const offset = Math.floor(first / alignment) * alignment;
-  return { offset, size: first + count * bytesPerElement - offset, base: (first - offset) / bytesPerElement };
 }
 
 /** A buffer bound whole (status, a tile output), or per head: head h's elements [h·perHead, (h+1)·perHead). */
@@ -137,63 +103,3 @@ export class PerHeadBindGroups {
   }
 }
 
-export function assertBindingFits(label: string, what: string, bytes: number, limits: GPUSupportedLimits): void {
-  if (bytes > limits.maxStorageBufferBindingSize) {
-    throw new DeviceLimitError(
-      `${label}: ${what} needs ${formatBytes(bytes)} in one binding, but this device's ` +
-        `maxStorageBufferBindingSize is ${formatBytes(limits.maxStorageBufferBindingSize)}.`,
-    );
-  }
-}
-
-/**
- * Uniform parameters in slots of one buffer, bound with dynamic offsets: each record writes the next
- * slot (queued before the submit that uses it), so up to `slots` dispatches with different parameters
- * can share one submit. The layout is read from the WGSL struct, as for UniformBuffer.
- */
-export class UniformRing {
-  readonly buffer: GPUBuffer;
-  readonly bindingSize: number;
-  readonly #layout: UniformLayout;
-  readonly #stride: number;
-  readonly #slots: number;
-  readonly #view: DataView;
-  readonly #device: GPUDevice;
-  #next = 0;
-
-  constructor(engine: Engine, layout: UniformLayout, label: string, slots: number) {
-    const alignment = engine.limits.minUniformBufferOffsetAlignment;
-    this.#layout = layout;
-    this.#device = engine.device;
-    this.#slots = slots;
-    this.#stride = Math.ceil(layout.byteLength / alignment) * alignment;
-    this.bindingSize = layout.byteLength;
-    this.#view = new DataView(new ArrayBuffer(layout.byteLength));
-    this.buffer = engine.createBuffer({
-      label,
-      size: this.#stride * slots,
-      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-    });
-  }
-
-  /** Writes every field (a missing or unknown name throws) into the next slot; returns its offset. */
-  push(values: Readonly<Record<string, number>>): number {
-    const { fields, struct } = this.#layout;
-    if (Object.keys(values).length !== fields.size || [...fields.keys()].some((name) => values[name] === undefined)) {
-      throw new Error(`${struct}: expected fields ${[...fields.keys()].join(', ')}; got ${Object.keys(values).join(', ')}.`);
-    }
-    for (const [name, { offset, type }] of fields) {
-      const value = values[name]!;
-      if (type === 'f32') this.#view.setFloat32(offset, value, true);
-      else if (type === 'u32') this.#view.setUint32(offset, value, true);
-      else this.#view.setInt32(offset, value, true);
-    }
-    const offset = (this.#next++ % this.#slots) * this.#stride;
-    this.#device.queue.writeBuffer(this.buffer, offset, this.#view.buffer);
-    return offset;
-  }
-
-  destroy(): void {
-    this.buffer.destroy();
-  }
-}

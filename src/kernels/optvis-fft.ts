@@ -10,7 +10,7 @@ import { cachedPerDevice } from '../core/pipeline-cache';
 import { shaderModule } from '../core/wgsl';
 import { createTensorBuffer, type GpuTensor } from '../memory/gpu-tensor';
 import { uniformLayout } from '../memory/uniforms';
-import { UniformRing, assertBindingFits, grid2d, paramsEntry, storageEntry } from './long-attention-shared';
+import { UniformRing, assertBindingFits, grid2d, paramsEntry, storageEntry } from './kernel-bindings';
 
 /** How the colour components become pixel values in [0, 1]. */
 export type ImageMapping = 'sigmoid' | 'clamp';

@@ -11,7 +11,7 @@ import type { FeatureLayer } from '../features/feature-layer';
 import type { GpuTensor } from '../memory/gpu-tensor';
 import { readBufferRange } from '../memory/readback';
 import { uniformLayout } from '../memory/uniforms';
-import { UniformRing, assertBindingFits, grid2d, paramsEntry, storageEntry } from './long-attention-shared';
+import { UniformRing, assertBindingFits, grid2d, paramsEntry, storageEntry } from './kernel-bindings';
 
 /** A feature-inversion target h_t and its squared norm ‖h_t‖² (> 0), measured once. */
 export interface FeatureTarget {

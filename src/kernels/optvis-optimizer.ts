@@ -10,7 +10,7 @@ import { shaderModule } from '../core/wgsl';
 import { GpuTensor, createTensorBuffer } from '../memory/gpu-tensor';
 import { readBufferRange } from '../memory/readback';
 import { uniformLayout } from '../memory/uniforms';
-import { UniformRing, assertBindingFits, grid2d, paramsEntry, storageEntry } from './long-attention-shared';
+import { UniformRing, assertBindingFits, grid2d, paramsEntry, storageEntry } from './kernel-bindings';
 
 export interface ClampRange {
   lo: number;

@@ -7,7 +7,7 @@ import { cachedPerDevice } from '../core/pipeline-cache';
 import { shaderModule } from '../core/wgsl';
 import type { GpuTensor } from '../memory/gpu-tensor';
 import { uniformLayout } from '../memory/uniforms';
-import { UniformRing, assertBindingFits, grid2d, paramsEntry, storageEntry } from './long-attention-shared';
+import { UniformRing, assertBindingFits, grid2d, paramsEntry, storageEntry } from './kernel-bindings';
 
 /** A regularizer and its weight λ: the gradient gets λ·∂R/∂x; λ = 0 computes the value only. */
 export type RegularizerTerm =

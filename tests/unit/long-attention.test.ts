@@ -1,7 +1,7 @@
 // Long-sequence attention on the CPU: the float64 references, the cell arithmetic the tile shader uses
 // (ported here with its u32 bounds checked), and the binding and dispatch plans.
 import { describe, expect, it } from 'vitest';
-import { bindingWindow, grid2d } from '../../src/kernels/long-attention-shared';
+import { bindingWindow, grid2d } from '../../src/kernels/kernel-bindings';
 import { MAX_TILE_GRID, planTileAxis, tileEntries } from '../../src/kernels/attention-tiles';
 import {
   referenceCellSpan,

@@ -14,6 +14,8 @@ import {
   createFeatureStats,
   featureLayer,
   randomFloats,
+  STATS_FIELD,
+  STATS_RECORD_FLOATS,
   tensorFromTf,
   type CpuFeatureLayer,
   type Engine,
@@ -75,6 +77,7 @@ export const activationLatencyCase: BenchCase<LatencyParams> = {
         samples.peer.push(await readbackFrame());
       }
       const [oursMs, peerMs] = [median(samples.ours), median(samples.peer)];
+      const maxAbsErr = await statsDifference(ours.stats(), peer!);
       const result: CaseResult = {
         name: 'activation-latency',
         params,
@@ -84,7 +87,7 @@ export const activationLatencyCase: BenchCase<LatencyParams> = {
         ratio: oursMs / peerMs,
         ours_bytes: 0, // the activations are tfjs's own buffers; ours adds only statistics and uniforms
         peer_bytes: 0,
-        max_abs_err: null,
+        max_abs_err: maxAbsErr, // GPU statistics vs the peer's CPU statistics of the same activations
       };
       return { result, wall: { ours_wall_ms: oursMs, peer_wall_ms: peerMs } };
     } finally {
@@ -96,6 +99,22 @@ export const activationLatencyCase: BenchCase<LatencyParams> = {
     }
   },
 };
+
+/** Largest difference of min, max, mean and std between our GPU records and the peer's CPU ones. */
+async function statsDifference(ours: FeatureStats, peer: FeatureGridFallback): Promise<number | null> {
+  const records = await ours.read();
+  let worst = 0;
+  CONVS.forEach(({ filters }, layer) => {
+    const theirs = peer.stats(layer);
+    for (let c = 0; c < filters; c++) {
+      for (const field of [STATS_FIELD.min, STATS_FIELD.max, STATS_FIELD.mean, STATS_FIELD.std]) {
+        const a = records[(ours.recordOffsets[layer]! + c) * STATS_RECORD_FLOATS + field]!;
+        worst = Math.max(worst, Math.abs(a - theirs[c * STATS_RECORD_FLOATS + field]!));
+      }
+    }
+  });
+  return Number.isFinite(worst) ? worst : null;
+}
 
 /** Three convolutions with seeded Glorot weights; the model outputs every activation. */
 function seededCnn(): tfl.LayersModel {
@@ -120,6 +139,8 @@ function seededCnn(): tfl.LayersModel {
 
 interface OursLatency {
   frame(model: tfl.LayersModel, x: tf.Tensor): Promise<number>;
+  /** The statistics records of the last frame, and where each layer's start. */
+  stats(): FeatureStats;
   destroy(): void;
 }
 
@@ -158,6 +179,10 @@ function createOurs(engine: Engine): OursLatency {
       // tfjs may reuse the memory, which only matters for a frame that is not redrawn.
       release();
       return ms;
+    },
+    stats() {
+      if (!stats) throw new Error('activation-latency: no frame was measured');
+      return stats;
     },
     destroy() {
       release();

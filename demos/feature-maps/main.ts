@@ -18,12 +18,15 @@ import {
   type FeatureLayer,
   type FeatureNormalization,
   type FeatureStats,
+  type GridLayerShape,
+  WebGpuUnavailableError,
 } from '../../src/index';
 import { loadMoveNet, moveNetLayerNames, MOVENET_INFO } from '../shared/pretrained-cnn';
 import { createDetailPanel } from './detail';
 import { cameraSource, imageSource, SHIPPED_IMAGES, videoSource, type InputSource } from './inputs';
 import { createFrameMeter } from './frame-meter';
 import { createFallbackRenderer, type FallbackRenderer } from './fallback';
+import { cpuFeatureMaps, useCpuBackend } from './without-webgpu';
 import { fileLayers } from './file-layers';
 
 interface DemoState {
@@ -72,7 +75,13 @@ const settings = () => ({
 async function main(): Promise<void> {
   field<HTMLSelectElement>('colormap').append(...colormapNames.map((name) => new Option(name, name, name === 'viridis', name === 'viridis')));
   showStatus('Loading MoveNet Lightning from the package files…');
-  const engine = await createEngine();
+  let engine: Engine;
+  try {
+    engine = await createEngine();
+  } catch (error) {
+    if (!(error instanceof WebGpuUnavailableError)) throw error;
+    return mainWithoutWebGpu(error.message);
+  }
   const model = await loadMoveNet();
   const names = moveNetLayerNames(model);
   const capture = createActivationCapture(engine, model, names, { label: 'FeatureMapsDemo.capture' });
@@ -251,6 +260,43 @@ async function main(): Promise<void> {
   });
 }
 
+/** No WebGPU: tfjs on the CPU, activations read back, the regl grid; the shipped images and dropped ones. */
+async function mainWithoutWebGpu(reason: string): Promise<void> {
+  state.renderer = 'webgl';
+  field<HTMLSelectElement>('renderer').disabled = true;
+  await useCpuBackend();
+  const model = await loadMoveNet();
+  const names = moveNetLayerNames(model);
+  const maps = cpuFeatureMaps(grid, model, names, names.map(shortName), {
+    ...settings(),
+    columnsFor: (layers) => columnsToFill(layers, grid.clientWidth / Math.max(grid.clientHeight, 1)),
+  });
+  let source = await imageSource('meadow', SHIPPED_IMAGES.meadow!);
+  const show = async () => {
+    source.draw(inputCanvas);
+    const layers = await maps.update(inputCanvas);
+    state.layers = layers.length;
+    state.maps = layers.reduce((sum, l) => sum + l.channels, 0);
+    state.forwardPasses += 1;
+    showStatus(`WebGPU is unavailable (${reason}); drawing with WebGL from tfjs's CPU backend: ` +
+      `${state.layers} layers, ${state.maps.toLocaleString()} feature maps.`);
+    state.ready = true;
+  };
+  const frame = () => {
+    maps.render();
+    state.framesDrawn += 1;
+    requestAnimationFrame(frame);
+  };
+  await show();
+  requestAnimationFrame(frame);
+  form.addEventListener('change', (event) => {
+    const target = event.target as HTMLInputElement;
+    if (target.name === 'image') {
+      imageSource(target.value, SHIPPED_IMAGES[target.value]!).then((next) => ((source = next), show())).catch(showError);
+    } else maps.configure(settings());
+  });
+}
+
 function sameShape(a: FeatureLayer, b: FeatureLayer): boolean {
   return a.name === b.name && a.layout === b.layout && a.batch === b.batch && a.height === b.height && a.width === b.width && a.channels === b.channels;
 }
@@ -264,7 +310,7 @@ function shortName(name: string): string {
 }
 
 /** The column count whose whole-network layout is closest in shape to the canvas. */
-function columnsToFill(layers: readonly FeatureLayer[], aspect: number): number {
+function columnsToFill(layers: readonly GridLayerShape[], aspect: number): number {
   const misfit = (columns: number) => {
     const { width, height } = featureGridLayout(layers, { columns }).bounds;
     return Math.abs(Math.log(width / height / aspect));

@@ -80,4 +80,27 @@ describe('demos/feature-maps', () => {
     await drop('conv.npy', good);
     await page.waitForFunction(() => /conv\.npy: 1 layer, 64 maps/.test(document.querySelector('#status')!.textContent ?? ''), { timeout: 60_000 });
   });
+
+  it('without WebGPU, runs the model on the CPU backend and draws the maps through the regl fallback', async () => {
+    const { page: first, url } = demo();
+    const page = await first.browser().newPage();
+    await page.setViewport({ width: 1100, height: 800, deviceScaleFactor: 1 });
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(String(error)));
+    await page.evaluateOnNewDocument(() => Object.defineProperty(navigator, 'gpu', { value: undefined }));
+    await page.goto(`${url}/demos/feature-maps/`);
+    await page.waitForFunction(() => {
+      const s = (window as unknown as { glassboxDemo?: Demo }).glassboxDemo;
+      return s?.error || (s?.ready && s.framesDrawn > 5);
+    }, { timeout: 150_000, polling: 500 });
+    const shown = await page.evaluate(state);
+    expect(shown!.error).toBeNull();
+    expect(shown!.renderer).toBe('webgl');
+    expect(shown!.maps).toBe(18_352);
+    expect(await page.$eval('#status', (el) => el.textContent)).toMatch(/WebGPU is unavailable .*WebGL.*18,352 feature maps/);
+    const box = (await (await page.$('#grid'))!.boundingBox())!;
+    expect(distinctColours(await page.screenshot({ type: 'png' }), box, 3)).toBeGreaterThan(40);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 });

@@ -1,7 +1,7 @@
 // The feature-maps demo in headless Chromium: MoveNet's 75 backbone layers (18,352 maps) are captured from
 // its own buffers and drawn; hovering reads a value, clicking enlarges a map with its statistics, the WebGL
 // fallback draws the same grid, a dropped NCHW .npy replaces the model's maps and a broken one is reported
-// while the page keeps drawing; no console error.
+// while the page keeps drawing, NaN/Inf in a dump are counted and reported; no console error.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { writeNpy } from '../../src/io/npy';
@@ -79,6 +79,14 @@ describe('demos/feature-maps', () => {
 
     await drop('conv.npy', good);
     await page.waitForFunction(() => /conv\.npy: 1 layer, 64 maps/.test(document.querySelector('#status')!.textContent ?? ''), { timeout: 60_000 });
+
+    // NaN and Inf in a dump are drawn in the marked colour, counted, and reported.
+    const values = randomFloats(64 * 12 * 10, 10);
+    values[5] = NaN;
+    values[700] = Infinity;
+    values[701] = -Infinity;
+    await drop('with-nan.npy', writeNpy(values, [1, 64, 12, 10]));
+    await page.waitForFunction(() => /^3 activations are NaN or ±Inf/.test(document.querySelector('#status')!.textContent ?? ''), { timeout: 30_000 });
   });
 
   it('without WebGPU, runs the model on the CPU backend and draws the maps through the regl fallback', async () => {

@@ -15,7 +15,7 @@
 // Output:  grad[e] for every e < count: overwritten (mode 1), += (mode 2), or untouched (mode 0, value
 //          only); each element by exactly one thread, so results are deterministic. partials[g] = Σ of
 //          workgroup g's terms; `sum_partials` (one workgroup, dispatched right after) leaves
-//          value_scale · Σ partials in values[value_slot]: a tree sum, as in optvis-regularizers.wgsl.
+//          value_scale · Σ partials in values[value_slot] (shaders/common/partial-sums.wgsl).
 // Cost:    one thread per element, 1–2 loads and at most 1 load + 1 store of grad; memory bound.
 
 struct Params {
@@ -43,28 +43,6 @@ struct Params {
 const WORKGROUP_SIZE: u32 = 256u;
 const MODE_VALUE_ONLY: u32 = 0u;
 const MODE_OVERWRITE: u32 = 1u;
-
-var<workgroup> sums: array<f32, 256>;
-
-// Sums one value per thread over the workgroup; every thread must call it (it holds barriers).
-fn workgroup_sum(local_index: u32, value: f32) -> f32 {
-  sums[local_index] = value;
-  workgroupBarrier();
-  for (var stride = WORKGROUP_SIZE / 2u; stride > 0u; stride >>= 1u) {
-    if (local_index < stride) {
-      sums[local_index] += sums[local_index + stride];
-    }
-    workgroupBarrier();
-  }
-  return sums[0];
-}
-
-fn finish_group(g: u32, local_index: u32, term: f32) {
-  let total = workgroup_sum(local_index, term);
-  if (local_index == 0u) {
-    partials[g] = total;
-  }
-}
 
 // `selected` elements get gradient_scale · derivative; the others a gradient of 0, which only overwriting
 // needs to store (adding 0 is skipped, so an accumulated buffer keeps its bits exactly).
@@ -151,11 +129,7 @@ fn deep_dream(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation
 // One workgroup: values[value_slot] = value_scale · Σ partials[0 .. groups).
 @compute @workgroup_size(256)
 fn sum_partials(@builtin(local_invocation_index) local_index: u32) {
-  var value = 0.0;
-  for (var p = local_index; p < params.groups; p += WORKGROUP_SIZE) {
-    value += partials[p];
-  }
-  let total = workgroup_sum(local_index, value);
+  let total = partials_total(local_index);
   if (local_index == 0u) {
     values[params.value_slot] = params.value_scale * total;
   }

@@ -41,8 +41,6 @@ struct Params {
 const WORKGROUP_SIZE: u32 = 256u;
 const LARGEST_INTEGER_EXPONENT: f32 = 64.0;
 
-var<workgroup> sums: array<f32, 256>;
-
 // base^exponent for base ≥ 0. Integer exponents (α = 6, β/2 − 1 = 0) multiply exactly by squaring, which is
 // more accurate than pow's exp2(y·log2(x)); 0^y is taken as 0 for y ≠ 0 (the subgradient choice at 0).
 fn power(base: f32, exponent: f32) -> f32 {
@@ -64,26 +62,6 @@ fn power(base: f32, exponent: f32) -> f32 {
     return result;
   }
   return pow(base, exponent);
-}
-
-// Sums one value per thread over the workgroup; every thread must call it (it holds barriers).
-fn workgroup_sum(local_index: u32, value: f32) -> f32 {
-  sums[local_index] = value;
-  workgroupBarrier();
-  for (var stride = WORKGROUP_SIZE / 2u; stride > 0u; stride >>= 1u) {
-    if (local_index < stride) {
-      sums[local_index] += sums[local_index + stride];
-    }
-    workgroupBarrier();
-  }
-  return sums[0];
-}
-
-fn finish_group(g: u32, local_index: u32, value: f32) {
-  let total = workgroup_sum(local_index, value);
-  if (local_index == 0u) {
-    partials[g] = total;
-  }
 }
 
 fn accumulate(e: u32, derivative: f32) {
@@ -187,11 +165,7 @@ fn l2(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) 
 // One workgroup: values[value_slot] = Σ partials[0 .. groups).
 @compute @workgroup_size(256)
 fn sum_partials(@builtin(local_invocation_index) local_index: u32) {
-  var value = 0.0;
-  for (var p = local_index; p < params.groups; p += WORKGROUP_SIZE) {
-    value += partials[p];
-  }
-  let total = workgroup_sum(local_index, value);
+  let total = partials_total(local_index);
   if (local_index == 0u) {
     values[params.value_slot] = total;
   }

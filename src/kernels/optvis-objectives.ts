@@ -2,6 +2,7 @@
 // neuron, deepDream) whose gradient dL/dh lands in a buffer shaped like the layer — the upstream gradient
 // of the vector-Jacobian product through the model — and whose value L lands in a slot of `values`.
 // Every objective is a loss to minimize: channel, neuron and deepDream are Lucid's objectives negated.
+import partialSumsWgsl from '../../shaders/common/partial-sums.wgsl?raw';
 import objectivesWgsl from '../../shaders/compute/optvis-objectives.wgsl?raw';
 import type { Engine } from '../core/engine';
 import { InvalidArgumentError, invalidArgument } from '../core/errors';
@@ -137,7 +138,7 @@ const MODES: Record<GradientWrite, number> = { none: 0, overwrite: 1, accumulate
 const ENTRY_POINTS = ['feature_match', 'channel', 'neuron', 'deep_dream'] as const;
 
 function buildPipelines(device: GPUDevice) {
-  const module = shaderModule(device, 'OptvisObjectives.module', [objectivesWgsl]);
+  const module = shaderModule(device, 'OptvisObjectives.module', [partialSumsWgsl, objectivesWgsl]);
   const bindGroupLayout = device.createBindGroupLayout({
     label: 'OptvisObjectives.bindGroupLayout',
     entries: [

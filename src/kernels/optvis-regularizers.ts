@@ -1,5 +1,6 @@
 // Kernel wrapper for shaders/compute/optvis-regularizers.wgsl: total variation, α-norm and L2 gradients
 // added in place into a gradient buffer, each term's value R left in a slot of `values` for the loss curve.
+import partialSumsWgsl from '../../shaders/common/partial-sums.wgsl?raw';
 import regularizersWgsl from '../../shaders/compute/optvis-regularizers.wgsl?raw';
 import type { Engine } from '../core/engine';
 import { invalidArgument } from '../core/errors';
@@ -78,7 +79,7 @@ const PARAMS = uniformLayout(regularizersWgsl, 'Params');
 const ENTRY_POINTS = { totalVariation: 'total_variation', alphaNorm: 'alpha_norm', l2: 'l2' } as const;
 
 function buildPipelines(device: GPUDevice) {
-  const module = shaderModule(device, 'OptvisRegularizers.module', [regularizersWgsl]);
+  const module = shaderModule(device, 'OptvisRegularizers.module', [partialSumsWgsl, regularizersWgsl]);
   const bindGroupLayout = device.createBindGroupLayout({
     label: 'OptvisRegularizers.bindGroupLayout',
     entries: [

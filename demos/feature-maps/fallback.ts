@@ -47,9 +47,7 @@ export function createFallbackRenderer(gpuCanvas: HTMLCanvasElement, settings: F
       grid?.render();
     },
     configure(next) {
-      grid?.setNormalization(next.normalization);
-      grid?.setColormap(next.colormap);
-      grid?.setSampling(next.sampling);
+      if (grid) configureFallback(grid, next);
     },
     destroy() {
       grid?.destroy();
@@ -57,4 +55,11 @@ export function createFallbackRenderer(gpuCanvas: HTMLCanvasElement, settings: F
       gpuCanvas.hidden = false;
     },
   };
+}
+
+/** Applies the form's look to a fallback grid (this renderer's, or the one drawn without WebGPU). */
+export function configureFallback(grid: FeatureGridFallback, settings: FallbackSettings): void {
+  grid.setNormalization(settings.normalization);
+  grid.setColormap(settings.colormap);
+  grid.setSampling(settings.sampling);
 }

@@ -4,7 +4,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import type { GraphModel } from '@tensorflow/tfjs-converter';
 import { createFeatureGridFallback, type CpuFeatureLayer, type FeatureGridFallback } from '../../src/index';
-import type { FallbackSettings } from './fallback';
+import { configureFallback, type FallbackSettings } from './fallback';
 
 export interface CpuFeatureMaps {
   /** Runs the model on the input canvas and draws its maps; resolves when they are uploaded. */
@@ -48,9 +48,7 @@ export function cpuFeatureMaps(
       grid?.render();
     },
     configure(next) {
-      grid?.setNormalization(next.normalization);
-      grid?.setColormap(next.colormap);
-      grid?.setSampling(next.sampling);
+      if (grid) configureFallback(grid, next);
     },
   };
 }

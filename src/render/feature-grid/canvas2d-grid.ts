@@ -11,7 +11,7 @@ import type { FeatureNormalization } from '../../reference/channel-stats';
 import { Camera, type WorldRect } from '../camera';
 import { colormapIndex, colormapRgba, type ColormapName } from '../colormaps';
 import { attachInteraction } from '../interaction';
-import { observeBackingSize } from '../webgl/backing-size';
+import { observeBackingSize } from '../backing-size';
 import type { CpuFeatureLayer } from '../webgl/cpu-feature-stats';
 import {
   CpuLayerStats,

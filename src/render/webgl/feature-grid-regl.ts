@@ -21,7 +21,7 @@ import {
   type ChannelRange,
   type FeatureGridLayout,
 } from '../feature-grid/grid-layout';
-import { observeBackingSize } from './backing-size';
+import { observeBackingSize } from '../backing-size';
 import type { CpuFeatureLayer } from './cpu-feature-stats';
 import {
   checkCpuLayers,

@@ -1,0 +1,174 @@
+// Transforms applied to the image before the model each step (Lucid's transform.py): pad, jitter, scale,
+// rotate and compose, as data. Each step draws concrete parameters from a seeded source (sampleTransforms);
+// src/interop/tfjs/optvis-transforms.ts applies the draw with differentiable tfjs ops. The sizes and the
+// rotation's bilinear taps are computed here, in plain TypeScript, where they can be unit-tested.
+import { invalidArgument } from '../core/errors';
+
+export type PadMode = 'constant' | 'reflect' | 'symmetric';
+
+export type Transform =
+  | { readonly kind: 'pad'; readonly size: number; readonly mode: PadMode; readonly value: number }
+  | { readonly kind: 'jitter'; readonly distance: number }
+  | { readonly kind: 'scale'; readonly factors: readonly number[] }
+  | { readonly kind: 'rotate'; readonly degrees: readonly number[] }
+  | { readonly kind: 'compose'; readonly transforms: readonly Transform[] };
+
+/** One step's concrete transform: what the tfjs side executes. */
+export type TransformDraw =
+  | { readonly kind: 'pad'; readonly size: number; readonly mode: PadMode; readonly value: number }
+  | { readonly kind: 'crop'; readonly top: number; readonly left: number; readonly height: number; readonly width: number }
+  | { readonly kind: 'resize'; readonly height: number; readonly width: number }
+  | { readonly kind: 'rotate'; readonly radians: number };
+
+/** Pads every side by `size`; Lucid's default mode is 'reflect', its standard transforms use constant 0.5. */
+export function pad(size: number, options: { mode?: PadMode; value?: number } = {}): Transform {
+  invalidArgument(Number.isInteger(size) && size >= 0, () => `pad: size must be an integer ≥ 0; got ${size}.`);
+  const mode = options.mode ?? 'reflect';
+  invalidArgument(['constant', 'reflect', 'symmetric'].includes(mode), () => `pad: mode must be 'constant', 'reflect' or 'symmetric'; got '${mode}'.`);
+  const value = options.value ?? 0.5;
+  invalidArgument(Number.isFinite(value), () => `pad: value must be finite; got ${value}.`);
+  return Object.freeze({ kind: 'pad', size, mode, value });
+}
+
+/** A random crop `distance` pixels smaller in each dimension (offsets uniform in 0 … distance). */
+export function jitter(distance: number): Transform {
+  invalidArgument(Number.isInteger(distance) && distance >= 0, () => `jitter: distance must be an integer ≥ 0; got ${distance}.`);
+  return Object.freeze({ kind: 'jitter', distance });
+}
+
+/** Bilinear resize by a factor drawn from `factors` (size truncated, as Lucid's cast to int32). */
+export function scale(factors: readonly number[]): Transform {
+  invalidArgument(Array.isArray(factors) && factors.length > 0, () => 'scale: expected a non-empty list of factors.');
+  for (const f of factors) invalidArgument(Number.isFinite(f) && f > 0, () => `scale: factors must be finite and > 0; got ${f}.`);
+  return Object.freeze({ kind: 'scale', factors: Object.freeze([...factors]) });
+}
+
+/** Rotation about the centre by an angle (degrees) drawn from `degrees`, bilinear, zeros outside. */
+export function rotate(degrees: readonly number[]): Transform {
+  invalidArgument(Array.isArray(degrees) && degrees.length > 0, () => 'rotate: expected a non-empty list of angles in degrees.');
+  for (const d of degrees) invalidArgument(Number.isFinite(d), () => `rotate: angles must be finite; got ${d}.`);
+  return Object.freeze({ kind: 'rotate', degrees: Object.freeze([...degrees]) });
+}
+
+export function compose(...transforms: Transform[]): Transform {
+  for (const t of transforms) invalidArgument(t !== null && typeof t === 'object' && 'kind' in t, () => 'compose: every argument must be a Transform.');
+  return Object.freeze({ kind: 'compose', transforms: Object.freeze([...transforms]) });
+}
+
+/** Lucid's standard_transforms: pad(12, constant 0.5), jitter(8), scale(0.9 … 1.1), rotate(−10 … 10°, 0 ×6), jitter(4). */
+export function standardTransforms(): Transform {
+  return compose(
+    pad(12, { mode: 'constant', value: 0.5 }),
+    jitter(8),
+    scale(Array.from({ length: 11 }, (_, i) => 1 + (i - 5) / 50)),
+    rotate([...Array.from({ length: 21 }, (_, i) => i - 10), 0, 0, 0, 0, 0]),
+    jitter(4),
+  );
+}
+
+/** This step's draws for an image of height × width, in order; throws when a crop would leave nothing. */
+export function sampleTransforms(transform: Transform, height: number, width: number, random: () => number): TransformDraw[] {
+  const draws: TransformDraw[] = [];
+  let size = { height, width };
+  const visit = (t: Transform): void => {
+    switch (t.kind) {
+      case 'compose':
+        t.transforms.forEach(visit);
+        return;
+      case 'pad':
+        if (t.mode !== 'constant') {
+          const most = Math.min(size.height, size.width) - (t.mode === 'reflect' ? 1 : 0); // tfjs mirrorPad's limit
+          invalidArgument(t.size <= most, () => `pad(${t.size}, '${t.mode}'): a ${size.height}×${size.width} image can be mirrored by at most ${most}.`);
+        }
+        if (t.size > 0) draws.push({ kind: 'pad', size: t.size, mode: t.mode, value: t.value });
+        size = { height: size.height + 2 * t.size, width: size.width + 2 * t.size };
+        return;
+      case 'jitter': {
+        const d = t.distance;
+        invalidArgument(size.height > d && size.width > d, () => `jitter(${d}): the image is ${size.height}×${size.width} here; it must be larger than ${d}.`);
+        if (d === 0) return;
+        size = { height: size.height - d, width: size.width - d };
+        draws.push({ kind: 'crop', top: pick(d + 1, random), left: pick(d + 1, random), ...size });
+        return;
+      }
+      case 'scale': {
+        const f = t.factors[pick(t.factors.length, random)]!;
+        const next = { height: Math.trunc(f * size.height), width: Math.trunc(f * size.width) };
+        invalidArgument(next.height >= 1 && next.width >= 1, () => `scale(${f}): a ${size.height}×${size.width} image would vanish.`);
+        if (next.height !== size.height || next.width !== size.width) draws.push({ kind: 'resize', ...next });
+        size = next;
+        return;
+      }
+      case 'rotate': {
+        const degrees = t.degrees[pick(t.degrees.length, random)]!;
+        if (degrees !== 0) draws.push({ kind: 'rotate', radians: (degrees * Math.PI) / 180 });
+        return;
+      }
+      default:
+        throw new Error(`Unknown transform '${(t as { kind: string }).kind}'.`);
+    }
+  };
+  visit(transform);
+  return draws;
+}
+
+/** The size an image of height × width has after the draws. */
+export function drawnSize(draws: readonly TransformDraw[], height: number, width: number): { height: number; width: number } {
+  let size = { height, width };
+  for (const d of draws) {
+    if (d.kind === 'pad') size = { height: size.height + 2 * d.size, width: size.width + 2 * d.size };
+    else if (d.kind === 'crop' || d.kind === 'resize') size = { height: d.height, width: d.width };
+  }
+  return size;
+}
+
+/** The largest size any draw can produce: what gradient buffers are sized for. */
+export function largestSize(transform: Transform | null, height: number, width: number): { height: number; width: number } {
+  if (!transform) return { height, width };
+  const biggest = (t: Transform, s: { height: number; width: number }): { height: number; width: number } => {
+    switch (t.kind) {
+      case 'compose': return t.transforms.reduce((acc, next) => biggest(next, acc), s);
+      case 'pad': return { height: s.height + 2 * t.size, width: s.width + 2 * t.size };
+      case 'jitter': return { height: s.height - t.distance, width: s.width - t.distance };
+      case 'scale': {
+        const f = Math.max(...t.factors);
+        return { height: Math.trunc(f * s.height), width: Math.trunc(f * s.width) };
+      }
+      case 'rotate': return s;
+    }
+  };
+  return biggest(transform, { height, width });
+}
+
+/**
+ * Bilinear taps of a rotation by `radians` about the image centre: output pixel p reads Σ_k weight[k·HW + p] ·
+ * input[index[k·HW + p]], k = 0 … 3 (flat pixel indices). Taps outside the image get weight 0 (zero fill),
+ * index 0. The same taps make the rotation differentiable: its adjoint scatters through them.
+ */
+export function rotationTaps(height: number, width: number, radians: number): { index: Int32Array; weight: Float32Array } {
+  const pixels = height * width;
+  const index = new Int32Array(4 * pixels);
+  const weight = new Float32Array(4 * pixels);
+  const [cy, cx] = [(height - 1) / 2, (width - 1) / 2];
+  const [cos, sin] = [Math.cos(radians), Math.sin(radians)];
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      // The source of output (y, x): the output position turned back by −radians.
+      const sy = cos * (y - cy) - sin * (x - cx) + cy;
+      const sx = sin * (y - cy) + cos * (x - cx) + cx;
+      const [y0, x0] = [Math.floor(sy), Math.floor(sx)];
+      const [fy, fx] = [sy - y0, sx - x0];
+      const taps = [[y0, x0, (1 - fy) * (1 - fx)], [y0, x0 + 1, (1 - fy) * fx], [y0 + 1, x0, fy * (1 - fx)], [y0 + 1, x0 + 1, fy * fx]] as const;
+      const p = y * width + x;
+      taps.forEach(([ty, tx, w], k) => {
+        const inside = ty >= 0 && ty < height && tx >= 0 && tx < width;
+        index[k * pixels + p] = inside ? ty * width + tx : 0;
+        weight[k * pixels + p] = inside ? w : 0;
+      });
+    }
+  return { index, weight };
+}
+
+function pick(count: number, random: () => number): number {
+  return Math.min(count - 1, Math.floor(random() * count));
+}

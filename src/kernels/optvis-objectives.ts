@@ -171,15 +171,18 @@ export function createOptvisObjectives(engine: Engine, options: OptvisObjectives
   });
   let noGradient: GPUBuffer | null = null; // bound as grad by value-only measurements, never written
   let partials: GPUBuffer | null = null;
+  const retired: GPUBuffer[] = [];
   // Bind groups by (grad, h, target) buffer, rebuilt only when new buffers come or the partials buffer grows.
   let groups = new WeakMap<GPUBuffer, WeakMap<GPUBuffer, WeakMap<GPUBuffer, GPUBindGroup>>>();
 
   function partialsFor(count: number): GPUBuffer {
     const bytes = Math.ceil(count / WORKGROUP_SIZE) * 4;
     if (partials && partials.size >= bytes) return partials;
-    partials?.destroy();
+    // Passes already recorded into the caller's (not yet submitted) encoder still bind the old buffer:
+    // destroying it now would fail that submit. Retired until destroy(); doubling keeps them few.
+    if (partials) retired.push(partials);
     groups = new WeakMap();
-    partials = engine.createBuffer({ label: `${label}.partials`, size: bytes, usage: GPUBufferUsage.STORAGE });
+    partials = engine.createBuffer({ label: `${label}.partials`, size: Math.max(bytes, 2 * (partials?.size ?? 0)), usage: GPUBufferUsage.STORAGE });
     return partials;
   }
 
@@ -274,6 +277,7 @@ export function createOptvisObjectives(engine: Engine, options: OptvisObjectives
       ring.destroy();
       values.destroy();
       partials?.destroy();
+      for (const buffer of retired.splice(0)) buffer.destroy();
       noGradient?.destroy();
       partials = null;
       noGradient = null;

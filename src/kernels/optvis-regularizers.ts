@@ -114,15 +114,18 @@ export function createOptvisRegularizers(engine: Engine, options: OptvisRegulari
     usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
   });
   let partials: GPUBuffer | null = null;
+  const retired: GPUBuffer[] = [];
   // Bind groups by (grad, x) buffer, rebuilt only when new buffers come or the partials buffer grows.
   let groups = new WeakMap<GPUBuffer, WeakMap<GPUBuffer, GPUBindGroup>>();
 
   function partialsFor(count: number): GPUBuffer {
     const bytes = Math.ceil(count / WORKGROUP_SIZE) * 4;
     if (partials && partials.size >= bytes) return partials;
-    partials?.destroy();
+    // Passes already recorded into the caller's (not yet submitted) encoder still bind the old buffer:
+    // destroying it now would fail that submit. Retired until destroy(); doubling keeps them few.
+    if (partials) retired.push(partials);
     groups = new WeakMap();
-    partials = engine.createBuffer({ label: `${label}.partials`, size: bytes, usage: GPUBufferUsage.STORAGE });
+    partials = engine.createBuffer({ label: `${label}.partials`, size: Math.max(bytes, 2 * (partials?.size ?? 0)), usage: GPUBufferUsage.STORAGE });
     return partials;
   }
 
@@ -187,6 +190,7 @@ export function createOptvisRegularizers(engine: Engine, options: OptvisRegulari
       ring.destroy();
       values.destroy();
       partials?.destroy();
+      for (const buffer of retired.splice(0)) buffer.destroy();
       partials = null;
       groups = new WeakMap();
     },

@@ -51,8 +51,9 @@ export const INVERSION_DEFAULTS = Object.freeze({
   /** V = B / 6.5 (M&V). */
   variationRatio: 6.5,
   alphaWeight: 1e-5,
-  tvWeight: 0.05,
-  learningRate: 0.05,
+  tvWeight: 0.002,
+  /** SGD on pixels in [0, 1]; stable with the TV weight above (lr · λ_TV / (H·W·V²) · 16 < 2). */
+  learningRate: 1,
   momentum: 0.9,
   steps: 200,
 });

@@ -55,7 +55,7 @@ describe('the one-pass gradient', () => {
       draws: [{ kind: 'pad', size: 2, mode: 'reflect', value: 0 }, { kind: 'rotate', radians: 0.15 }, { kind: 'crop', top: 1, left: 2, height: 18, width: 14 }],
       gradients: (layers) => {
         const encoder = engine().device.createCommandEncoder({ label: 'test.objectives' });
-        for (const layer of layers) grads.push(tensorFromArray(engine(), new Float32Array(layer.tensor.size).fill(Number.NaN), layer.tensor.shape, 'test.grad'));
+        for (const layer of layers) grads.push(tensorFromArray(engine(), new Float32Array(layer.tensor.size).fill(Number.NaN), layer.tensor.shape, { label: 'test.grad' }));
         kernel.encode(encoder, { layer: layers[0]!, grad: grads[0]! }, { kind: 'channel', channel: 3, weight: 0.7 }, { write: 'overwrite' });
         kernel.encode(encoder, { layer: layers[1]!, grad: grads[1]! }, { kind: 'deepDream', weight: 0.2 }, { write: 'overwrite', valueSlot: 1 });
         engine().submit([encoder.finish()]);

@@ -172,3 +172,25 @@ export function rotationTaps(height: number, width: number, radians: number): { 
 function pick(count: number, random: () => number): number {
   return Math.min(count - 1, Math.floor(random() * count));
 }
+
+/**
+ * The adjoint of a tap table (rotationTaps) as another tap table: input pixel q gathers Σ_j weight[j·P + q] ·
+ * dy[index[j·P + q]], j < fanIn, over the output pixels that read it. A scatter-add turned into gathers:
+ * tfjs's scatter-add (unsortedSegmentSum, the gradient of tf.gather) takes ~50 ms per tap on SwiftShader.
+ */
+export function transposeTaps(taps: { index: Int32Array; weight: Float32Array }, pixels: number): { index: Int32Array; weight: Float32Array; fanIn: number } {
+  const count = new Int32Array(pixels);
+  for (let e = 0; e < taps.index.length; e++) if (taps.weight[e] !== 0) count[taps.index[e]!]! += 1;
+  const fanIn = Math.max(1, ...count);
+  const index = new Int32Array(fanIn * pixels);
+  const weight = new Float32Array(fanIn * pixels);
+  count.fill(0);
+  for (let e = 0; e < taps.index.length; e++) {
+    if (taps.weight[e] === 0) continue;
+    const q = taps.index[e]!;
+    const slot = count[q]!++;
+    index[slot * pixels + q] = e % pixels; // the output pixel of entry e
+    weight[slot * pixels + q] = taps.weight[e]!;
+  }
+  return { index, weight, fanIn };
+}

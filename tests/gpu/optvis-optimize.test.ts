@@ -16,7 +16,7 @@ import { adam } from '../../src/optvis/optimizers';
 import { createOptimization, type Optimization } from '../../src/optvis/optimize';
 import { fft, pixels } from '../../src/optvis/parameterization';
 import { activationMaximization, inversion } from '../../src/optvis/presets';
-import { compose, jitter, pad, rotate, scale } from '../../src/optvis/transforms';
+import { compose, jitter, pad, rotate, rotationTaps, scale } from '../../src/optvis/transforms';
 import { seededRandom } from '../../src/reference/random';
 import { useEngine } from '../helpers/engine';
 import { createTinyCnn } from '../helpers/tiny-cnn';
@@ -63,10 +63,17 @@ describe('the one-pass gradient', () => {
       },
     });
     const got = await gradTf.data();
-    // The same loss written in tfjs and differentiated by tfjs: pad, rotate (same taps), crop, model, loss.
-    const { applyTransformDraws } = await import('../../src/interop/tfjs/optvis-transforms');
+    // The same loss written here with plain tfjs ops and differentiated by tfjs alone (the rotation as four
+    // tf.gathers, whose gradient is tfjs's scatter-add, not our adjoint taps): pad, rotate, crop, model, loss.
+    const taps = rotationTaps(H + 4, W + 4, 0.15);
+    const pixelsCount = (H + 4) * (W + 4);
     const want = await tf.tidy(() => tf.grad((x: tf.Tensor) => {
-      const t = applyTransformDraws(x as tf.Tensor4D, [{ kind: 'pad', size: 2, mode: 'reflect', value: 0 }, { kind: 'rotate', radians: 0.15 }, { kind: 'crop', top: 1, left: 2, height: 18, width: 14 }]);
+      const padded = tf.mirrorPad(x as tf.Tensor4D, [[0, 0], [2, 2], [2, 2], [0, 0]], 'reflect');
+      const flat = tf.reshape(padded, [pixelsCount, 3]);
+      const rotated = tf.reshape(tf.addN([0, 1, 2, 3].map((k) => tf.mul(
+        tf.gather(flat, tf.tensor1d(taps.index.slice(k * pixelsCount, (k + 1) * pixelsCount), 'int32')),
+        tf.tensor2d(taps.weight.slice(k * pixelsCount, (k + 1) * pixelsCount), [pixelsCount, 1])))), [1, H + 4, W + 4, 3]);
+      const t = tf.slice(rotated, [0, 1, 2, 0], [1, 18, 14, 3]);
       const [conv2, dw] = model.execute(t, ['conv2', 'dw'].map((n) => (model.getLayer(n).output as tfl.SymbolicTensor).name)) as tf.Tensor[];
       const c3 = tf.mean(tf.slice(conv2!, [0, 0, 0, 3], [-1, -1, -1, 1]));
       return tf.add(tf.mul(c3, -0.7), tf.mul(tf.mean(tf.square(dw!)), -0.2)) as tf.Scalar;
@@ -157,9 +164,9 @@ describe('activation maximization (Lucid preset) on the tiny CNN', () => {
     o.destroy();
   });
 
-  // 1000 steps of the full Lucid preset take ~330 s on SwiftShader (3 steps/s: the model sees 48×48 after
-  // pad(12), and the rotation's gather backward is slow there), so the 1000-step run uses a 16×16 fft image
-  // with jitter and scale: the same kernels and path, ~40 steps/s.
+  // 1000 steps of the full Lucid preset at 24×24 take ~230 s on SwiftShader (4.4 steps/s: the model sees
+  // up to 48×48 after pad(12)), so the 1000-step run uses a 16×16 fft image with jitter and scale: the
+  // same kernels and path, ~25–40 steps/s.
   it('1000 steps stay finite (fft, jitter, scale, Adam)', async () => {
     const o = await createOptimization(engine(), {
       model, objective: channel('conv2', 3).add(totalVariation().mul(0.01)), parameterization: fft({ height: 16, width: 16 }),

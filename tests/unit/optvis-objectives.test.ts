@@ -188,3 +188,29 @@ describe('parameterizations, presets, model input', () => {
     expect(() => resolveModelInput({ inputRange: [1, 1] })).toThrow(/two different finite numbers/);
   });
 });
+
+describe('the rotation adjoint', () => {
+  it('transposed taps satisfy ⟨R x, y⟩ = ⟨x, Rᵀ y⟩ in float64', async () => {
+    const { transposeTaps } = await import('../../src/optvis/transforms');
+    for (const [h, w, angle] of [[9, 13, 0.3], [16, 16, -0.17], [5, 4, Math.PI / 2]] as const) {
+      const pixels = h * w;
+      const taps = rotationTaps(h, w, angle);
+      const adjoint = transposeTaps(taps, pixels);
+      expect(adjoint.fanIn).toBeGreaterThanOrEqual(1);
+      expect(adjoint.fanIn).toBeLessThanOrEqual(9);
+      const x = normalFloats(pixels, 1, 1);
+      const y = normalFloats(pixels, 2, 1);
+      const apply = (t: { index: Int32Array; weight: Float32Array }, count: number, v: Float32Array) =>
+        Array.from({ length: pixels }, (_, p) => {
+          let sum = 0;
+          for (let k = 0; k < count; k++) sum += t.weight[k * pixels + p]! * v[t.index[k * pixels + p]!]!;
+          return sum;
+        });
+      const rx = apply(taps, 4, x);
+      const rty = apply(adjoint, adjoint.fanIn, y);
+      const left = rx.reduce((s, v, i) => s + v * y[i]!, 0);
+      const right = rty.reduce((s, v, i) => s + v * x[i]!, 0);
+      expect(Math.abs(left - right)).toBeLessThan(1e-5 * (Math.abs(left) + 1));
+    }
+  });
+});

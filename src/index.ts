@@ -161,3 +161,4 @@ export {
   type FeatureArrayLayout,
   type FeatureTensorsOptions,
 } from './io/feature-tensors';
+export { createImageView, type ImageView, type ImageViewOptions } from './render/image-view';

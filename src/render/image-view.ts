@@ -1,6 +1,7 @@
-// Float images drawn from their GPU buffers, side by side: the original and the image an optimization is
-// rewriting in place every step. Nothing is uploaded or read back; each frame shows the buffer's latest
-// state. Each image keeps its aspect ratio inside an equal share of the canvas width.
+// Float images drawn from their GPU buffers, side by side: the original and the image an optimization
+// rewrites in place every step. Nothing is uploaded or read back; each frame shows the buffer's latest
+// state. Each image keeps its aspect ratio inside an equal column of the canvas. Per frame, when neither
+// the target size nor the images changed, nothing is allocated or written: one pass, one draw per image.
 import numericsWgsl from '../../shaders/common/numerics.wgsl?raw';
 import imageWgsl from '../../shaders/render/image.wgsl?raw';
 import type { Engine } from '../core/engine';
@@ -11,119 +12,177 @@ import { shaderModule } from '../core/wgsl';
 import type { GpuTensor } from '../memory/gpu-tensor';
 import { UniformBuffer, uniformLayout } from '../memory/uniforms';
 import { createCanvasSurface } from './canvas-surface';
+import { createImageCaptions } from './image/image-captions';
+import { imageLayout, type ImageRect } from './image/image-layout';
+import { imageShape, type ImageShape } from './image/image-shape';
 import { renderPipelinePerFormat } from './pipeline-per-format';
+
+export type ImageSampling = 'nearest' | 'bilinear';
 
 export interface ImageViewOptions {
   canvas: HTMLCanvasElement;
-  /** float32 NHWC, [1, H, W, C] or [H, W, C], C ∈ {1, 3, 4}, values in [0, 1]. */
+  /**
+   * float32 NHWC, [1, H, W, C] or [H, W, C], C ∈ {1, 3, 4} (grey, RGB, RGBA; alpha is not drawn), values
+   * in [0, 1] (clamped; NaN/±Inf drawn magenta). Drawn left to right in equal columns.
+   */
   images: readonly GpuTensor[];
+  /** DOM text under each image (needs the canvas to have a parent element). */
+  captions?: readonly string[];
+  /** 'nearest' (default: every texel a crisp block) or 'bilinear'. */
+  sampling?: ImageSampling;
   /** Pixels between images and around them (default 8). */
   gap?: number;
+  /** RGB in 0..1 (default a dark grey). */
   background?: readonly [number, number, number];
   label?: string;
 }
 
 export interface ImageView extends FrameParticipant {
+  /** Draws into the canvas's current texture: the view's part of a frame (`frameLoop.add(view)`). */
   render(encoder: GPUCommandEncoder): void;
+  /** Draws into any texture view of the given pixel size and format (tests, export). */
   draw(encoder: GPUCommandEncoder, target: GPUTextureView, width: number, height: number, format?: GPUTextureFormat): void;
+  /** New buffers (any shapes, any count): only bind groups are rebuilt. */
   setImages(images: readonly GpuTensor[]): void;
+  setCaptions(captions: readonly string[]): void;
+  /** Where each image was last drawn, in target pixels. */
+  readonly rects: readonly ImageRect[];
+  /** Destroys every buffer the view made (not the images) and removes the captions. */
   destroy(): void;
 }
 
-const PLACEMENT = uniformLayout(imageWgsl, 'Placement');
+const IMAGE_PARAMS = uniformLayout(imageWgsl, 'ImageParams');
+const DEFAULT_BACKGROUND = [0.12, 0.12, 0.12] as const;
 
-interface Shown {
-  image: GpuTensor;
-  height: number;
-  width: number;
-  channels: number;
-  uniforms: UniformBuffer;
+interface Shown extends ImageShape {
   bindGroup: GPUBindGroup;
 }
 
 export function createImageView(engine: Engine, options: ImageViewOptions): ImageView {
   const label = options.label ?? 'ImageView';
   const gap = options.gap ?? 8;
-  const background = options.background ?? [0.12, 0.12, 0.12];
+  const bilinear = checkedSampling(options.sampling ?? 'nearest', label) === 'bilinear' ? 1 : 0;
+  const background = options.background ?? DEFAULT_BACKGROUND;
   const pipelines = imagePipelines(engine.device);
+  const uniforms: UniformBuffer[] = [];
   let shown: Shown[] = [];
+  const rects: ImageRect[] = [];
+  // The layout is rewritten only when the target size or the images change.
+  let [laidOutWidth, laidOutHeight] = [-1, -1];
+  let captionsPlacedFor = -1;
   const attachment: GPURenderPassColorAttachment = {
-    view: undefined as unknown as GPUTextureView,
+    view: undefined as unknown as GPUTextureView, // set before each pass
     clearValue: { r: background[0], g: background[1], b: background[2], a: 1 },
     loadOp: 'clear',
     storeOp: 'store',
   };
+  const passDescriptor: GPURenderPassDescriptor = { label: `${label}.pass`, colorAttachments: [attachment] };
 
   function setImages(images: readonly GpuTensor[]): void {
-    const checked = images.map((image, i) => ({ image, ...imageShape(image, `${label}: image ${i}`) }));
-    for (const s of shown) s.uniforms.destroy();
-    shown = checked.map((c, i) => {
-      const uniforms = new UniformBuffer(engine, PLACEMENT, `${label}.image${i}.placement`);
-      const bindGroup = engine.device.createBindGroup({
+    const checked = images.map((image, i) => checkedImage(engine, image, `${label}: image ${i}`));
+    while (uniforms.length < checked.length) {
+      uniforms.push(new UniformBuffer(engine, IMAGE_PARAMS, `${label}.image${uniforms.length}.params`));
+    }
+    for (const extra of uniforms.splice(checked.length)) extra.destroy();
+    shown = checked.map(({ image, shape }, i) => ({
+      ...shape,
+      bindGroup: engine.device.createBindGroup({
         label: `${label}.image${i}.bindGroup`,
         layout: pipelines.bindGroupLayout,
         entries: [
-          { binding: 0, resource: { buffer: c.image.buffer, size: c.image.byteLength } },
-          { binding: 1, resource: { buffer: uniforms.buffer } },
+          { binding: 0, resource: { buffer: image.buffer, size: image.byteLength } },
+          { binding: 1, resource: { buffer: uniforms[i]!.buffer } },
         ],
-      });
-      return { ...c, uniforms, bindGroup };
-    });
+      }),
+    }));
+    laidOutWidth = -1;
   }
-  setImages(options.images); // checks every image before anything else is made
+
+  function layOut(width: number, height: number): void {
+    imageLayout(shown, width, height, gap, rects);
+    shown.forEach((s, i) => {
+      const rect = rects[i]!;
+      uniforms[i]!.write({
+        left: rect.left,
+        top: rect.top,
+        width: rect.width,
+        height: rect.height,
+        target_width: width,
+        target_height: height,
+        image_height: s.height,
+        image_width: s.width,
+        channels: s.channels,
+        // GpuTensor memory is dense row-major: NHWC strides follow from the shape.
+        offset: 0,
+        stride_y: s.width * s.channels,
+        stride_x: s.channels,
+        stride_c: 1,
+        bilinear,
+      });
+    });
+    [laidOutWidth, laidOutHeight] = [width, height];
+  }
+
+  setImages(options.images);
+  const captions = options.captions ? createImageCaptions(options.canvas, options.captions, label) : null;
+  let layoutVersion = 0;
   const surface = createCanvasSurface(engine, options.canvas, () => {});
 
   const view: ImageView = {
+    rects,
     render(encoder) {
       const texture = surface.context.getCurrentTexture();
       view.draw(encoder, texture.createView(), texture.width, texture.height, surface.format);
+      if (captions && captionsPlacedFor !== layoutVersion) {
+        captions.place(rects, texture.width);
+        captionsPlacedFor = layoutVersion;
+      }
     },
     draw(encoder, target, width, height, format = 'rgba8unorm') {
+      if (width !== laidOutWidth || height !== laidOutHeight) {
+        layOut(width, height);
+        layoutVersion += 1;
+      }
       attachment.view = target;
-      const pass = encoder.beginRenderPass({ label: `${label}.pass`, colorAttachments: [attachment] });
+      const pass = encoder.beginRenderPass(passDescriptor);
       pass.setPipeline(pipelines.pipelineFor(format));
-      const share = (width - gap) / Math.max(shown.length, 1);
-      shown.forEach((s, i) => {
-        const scale = Math.min((share - gap) / s.width, (height - 2 * gap) / s.height);
-        const [w, h] = [s.width * scale, s.height * scale];
-        s.uniforms.write({
-          left: gap + i * share + (share - gap - w) / 2,
-          top: (height - h) / 2,
-          width: w,
-          height: h,
-          target_width: width,
-          target_height: height,
-          image_height: s.height,
-          image_width: s.width,
-          channels: s.channels,
-        });
-        pass.setBindGroup(0, s.bindGroup);
+      for (let i = 0; i < shown.length; i++) {
+        if (!(rects[i]!.width > 0 && rects[i]!.height > 0)) continue; // a target too small for the image
+        pass.setBindGroup(0, shown[i]!.bindGroup);
         pass.draw(6);
-      });
+      }
       pass.end();
     },
-    setImages,
+    setImages(images) {
+      setImages(images);
+    },
+    setCaptions(texts) {
+      captions?.setText(texts);
+      captionsPlacedFor = -1;
+    },
     destroy() {
-      for (const s of shown) s.uniforms.destroy();
+      for (const u of uniforms.splice(0)) u.destroy();
       shown = [];
+      captions?.destroy();
       surface.destroy();
     },
   };
   return view;
 }
 
-function imageShape(image: GpuTensor, who: string): { height: number; width: number; channels: number } {
-  const shape = image.shape.length === 4 ? image.shape.slice(1) : image.shape;
+function checkedImage(engine: Engine, image: GpuTensor, who: string): { image: GpuTensor; shape: ImageShape } {
+  invalidArgument(image.engine === engine, () => `${who}: expected a tensor of this view's engine; got one from another engine.`);
+  invalidArgument(!image.destroyed, () => `${who}: expected a live tensor; got '${image.buffer.label}', already destroyed.`);
+  invalidArgument(image.dtype === 'float32', () => `${who}: expected float32; got ${image.dtype}.`);
+  return { image, shape: imageShape(image.shape, who, image.layout) };
+}
+
+function checkedSampling(sampling: string, label: string): ImageSampling {
   invalidArgument(
-    (image.shape.length === 4 && image.shape[0] === 1) || image.shape.length === 3,
-    () => `${who}: expected a float32 image [1, H, W, C] or [H, W, C]; got shape [${image.shape.join(', ')}].`,
+    sampling === 'nearest' || sampling === 'bilinear',
+    () => `${label}: expected sampling 'nearest' or 'bilinear'; got '${sampling}'.`,
   );
-  const [height, width, channels] = shape as [number, number, number];
-  invalidArgument(
-    channels === 1 || channels === 3 || channels === 4,
-    () => `${who}: expected 1, 3 or 4 channels (grey, RGB, RGBA); got ${channels} in shape [${image.shape.join(', ')}].`,
-  );
-  return { height, width, channels };
+  return sampling;
 }
 
 function buildImagePipelines(device: GPUDevice) {
@@ -132,7 +191,7 @@ function buildImagePipelines(device: GPUDevice) {
     label: 'ImageView.bindGroupLayout',
     entries: [
       { binding: 0, visibility: GPUShaderStage.FRAGMENT, buffer: { type: 'read-only-storage' } }, // pixels
-      { binding: 1, visibility: GPUShaderStage.VERTEX | GPUShaderStage.FRAGMENT, buffer: { type: 'uniform' } }, // placement
+      { binding: 1, visibility: GPUShaderStage.VERTEX | GPUShaderStage.FRAGMENT, buffer: { type: 'uniform' } }, // params
     ],
   });
   const layout = device.createPipelineLayout({ label: 'ImageView.layout', bindGroupLayouts: [bindGroupLayout] });

@@ -5,6 +5,7 @@ import { lseThroughputCase, maxNCase, screenTilesCase } from './long-attention';
 import { refineFramesCase } from './refine-frames';
 import { featureGridCase } from './feature-grid';
 import { activationLatencyCase } from './activation-latency';
+import { inversionStepsCase } from './inversion-steps';
 
 export const benchCases: readonly BenchCase<Params>[] = [
   attentionWeightsCase,
@@ -14,4 +15,5 @@ export const benchCases: readonly BenchCase<Params>[] = [
   refineFramesCase,
   featureGridCase,
   activationLatencyCase,
+  inversionStepsCase,
 ];

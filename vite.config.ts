@@ -19,6 +19,10 @@ function demoPages(): Record<string, string> {
 
 export default defineConfig(({ mode }) => ({
   server: { host: '127.0.0.1' },
+  // Bundled up front: discovered while a demo runs, they make vite re-bundle and reload the page.
+  optimizeDeps: {
+    include: ['@tensorflow/tfjs-layers', '@tensorflow/tfjs-converter', '@tensorflow/tfjs-core/dist/register_all_gradients', 'regl'],
+  },
   build:
     mode === 'demos'
       ? { outDir: 'dist-demos', rollupOptions: { input: demoPages() } }

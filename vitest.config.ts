@@ -13,7 +13,9 @@ export default defineConfig({
       { test: { name: 'unit', include: ['tests/unit/**/*.test.ts'], environment: 'node' } },
       {
         // Bundled up front: found mid-run, vite would re-bundle and reload the page under a running test.
-        optimizeDeps: { include: ['@tensorflow/tfjs-layers', '@tensorflow/tfjs-converter', 'regl'] },
+        optimizeDeps: {
+          include: ['@tensorflow/tfjs-layers', '@tensorflow/tfjs-converter', '@tensorflow/tfjs-core/dist/register_all_gradients', 'regl'],
+        },
         test: {
           name: 'gpu',
           include: ['tests/gpu/**/*.test.ts'],

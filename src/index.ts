@@ -162,3 +162,42 @@ export {
   type FeatureTensorsOptions,
 } from './io/feature-tensors';
 export { createImageView, type ImageView, type ImageViewOptions } from './render/image-view';
+export {
+  Objective,
+  featureMatch,
+  channel,
+  neuron,
+  deepDream,
+  totalVariation,
+  alphaNorm,
+  l2,
+} from './optvis/objectives';
+export { pixels, fft, type ParameterizationSpec, type PixelsOptions, type FftOptions } from './optvis/parameterization';
+export { pad, jitter, scale, rotate, compose, standardTransforms, type Transform, type PadMode } from './optvis/transforms';
+export { adam, sgd, type OptimizerSpec, type LearningRateStep } from './optvis/optimizers';
+export {
+  createOptimization,
+  optimize,
+  type Optimization,
+  type OptimizationOptions,
+  type LossReading,
+} from './optvis/optimize';
+export type { ModelInputOptions } from './optvis/model-function';
+export {
+  activationMaximization,
+  inversion,
+  INVERSION_DEFAULTS,
+  MOVENET_INPUT,
+  type PresetOptions,
+  type InversionOptions,
+} from './optvis/presets';
+export {
+  createOptvisObjectives,
+  featureTarget,
+  type FeatureObjective,
+  type FeatureTarget,
+  type OptvisObjectives,
+} from './kernels/optvis-objectives';
+export { createFftImage, createPixelImage, type FftImage, type PixelImage } from './kernels/optvis-fft';
+export { exportPng, imageToRgba, type ExportPngOptions } from './render/export-png';
+export { createLossCurve, LOSS_PALETTE, type LossCurve, type LossCurveOptions } from './render/loss-curve';

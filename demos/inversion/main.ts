@@ -1,0 +1,182 @@
+// Feature inversion and activation maximization on MoveNet, live. Each step runs in one submit: the
+// parameterization, the model's forward and backward (tfjs, one tf.grad), our dL/dh, regularizer and
+// optimizer kernels in place; the right-hand image is drawn from the optimizer's buffer every frame, and
+// one scalar (the loss) is read back per frame for the curve. State for e2e: window.glassboxDemo.
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  activationMaximization,
+  createLossCurve,
+  exportPng,
+  createEngine,
+  createFrameLoop,
+  createImageView,
+  createOptimization,
+  inversion,
+  MOVENET_INPUT,
+  tensorFromTf,
+  tensorToTf,
+  type Engine,
+  type GpuTensor,
+  type LossCurve,
+  type Optimization,
+} from '../../src/index';
+import { SHIPPED_IMAGES } from '../feature-maps/inputs';
+import { loadMoveNet, moveNetLayerNames } from '../shared/pretrained-cnn';
+
+interface DemoState {
+  ready: boolean;
+  steps: number;
+  loss: number | null;
+  firstLoss: number | null;
+  framesDrawn: number;
+  error: string | null;
+}
+const state: DemoState = { ready: false, steps: 0, loss: null, firstLoss: null, framesDrawn: 0, error: null };
+(window as unknown as { glassboxDemo: DemoState }).glassboxDemo = state;
+
+const $ = <T extends Element>(selector: string) => document.querySelector<T>(selector)!;
+const form = $<HTMLFormElement>('#controls');
+const field = <T extends HTMLElement>(name: string) => form.elements.namedItem(name) as T;
+const status = $<HTMLElement>('#status');
+const PREFIX = /^StatefulPartitionedCall\/center_net_mobile_net_v2fpn_feature_extractor\/model_1\/(model\/)?/;
+const PREFIX_ANYWHERE = new RegExp(PREFIX.source.slice(1), 'g');
+/** Budget of GPU work per frame; steps per frame adapt to it (at least one). */
+const FRAME_BUDGET_MS = 12;
+
+function showError(error: unknown): void {
+  state.error = error instanceof Error ? error.message : String(error);
+  status.textContent = state.error;
+  status.className = 'error';
+}
+
+async function imagePixels(engine: Engine, name: string, size: number): Promise<GpuTensor> {
+  const image = new Image();
+  image.src = SHIPPED_IMAGES[name]!;
+  await image.decode();
+  const canvas = Object.assign(document.createElement('canvas'), { width: size, height: size });
+  canvas.getContext('2d')!.drawImage(image, 0, 0, size, size);
+  const pixels = tf.tidy(() => tf.div(tf.expandDims(tf.browser.fromPixels(canvas), 0), 255));
+  const tensor = tensorFromTf(engine, pixels);
+  pixels.dispose();
+  return tensor;
+}
+
+async function main(): Promise<void> {
+  const engine = await createEngine();
+  const model = await loadMoveNet();
+  const names = moveNetLayerNames(model);
+  field<HTMLSelectElement>('layer').append(...names.map((name) => new Option(name.replace(PREFIX, ''), name)));
+  field<HTMLSelectElement>('layer').value = names.find((n) => n.endsWith('block_3_expand_relu/Relu6')) ?? names[0]!;
+  let plot: LossCurve | null = null;
+  const loop = createFrameLoop(engine, 'InversionDemo');
+  loop.onError = showError;
+
+  let original = await imagePixels(engine, 'meadow', 96);
+  const view = createImageView(engine, { canvas: $<HTMLCanvasElement>('#images'), images: [original], label: 'InversionDemo.images' });
+  let optimization: Optimization | null = null;
+  let target: GpuTensor | null = null;
+  let running = true;
+  let reading = false;
+  let stepsPerFrame = 1;
+  let startedAt = 0;
+  let generation = 0;
+
+  async function rebuild(): Promise<void> {
+    const ticket = ++generation;
+    optimization?.destroy();
+    target?.destroy();
+    [optimization, target] = [null, null];
+    const size = Number(field<HTMLSelectElement>('size').value);
+    const layer = field<HTMLSelectElement>('layer').value;
+    const mode = field<HTMLSelectElement>('mode').value;
+    form.dataset['mode'] = mode;
+    original.destroy();
+    original = await imagePixels(engine, field<HTMLSelectElement>('image').value, size);
+    view.setImages([original]);
+    let preset;
+    if (mode === 'invert') {
+      target = layerActivations(engine, model, original, layer);
+      preset = inversion({ layer, target, height: size, width: size });
+    } else {
+      preset = activationMaximization({ layer, channel: Number(field<HTMLInputElement>('channel').value), height: size, width: size });
+    }
+    const created = await createOptimization(engine, { model, ...MOVENET_INPUT, ...preset, seed: 1, label: 'InversionDemo' });
+    if (ticket !== generation) return created.destroy();
+    optimization = created;
+    view.setImages([original, created.image]);
+    plot?.destroy();
+    // Maximization's loss is a negative mean: a linear axis; inversion's falls by decades: a log axis.
+    plot = createLossCurve($<HTMLCanvasElement>('#loss'), { log: mode === 'invert', background: '#1b1b1b', foreground: '#dddddd' });
+    [state.steps, state.loss, state.firstLoss, stepsPerFrame, startedAt] = [0, null, null, 1, performance.now()];
+    status.className = '';
+    status.textContent = `${mode === 'invert' ? 'Inverting' : 'Maximizing a channel of'} ${layer.replace(PREFIX, '')} at ${size}×${size}…`;
+  }
+
+  loop.add({
+    compute() {
+      const o = optimization;
+      if (!o || !running || o.state !== 'running') return;
+      o.step(stepsPerFrame);
+      if (reading) return;
+      reading = true;
+      o.readLoss()
+        .then((loss) => {
+          if (o !== optimization) return;
+          state.steps = o.steps;
+          state.loss = loss.total;
+          state.firstLoss ??= loss.total;
+          plot?.push(o.steps, { total: loss.total });
+          plot?.draw();
+          const msPerStep = (performance.now() - startedAt) / Math.max(o.steps, 1);
+          stepsPerFrame = Math.max(1, Math.min(16, Math.floor(FRAME_BUDGET_MS / msPerStep)));
+          if (o.state === 'stopped') showError(`Stopped: ${o.stopReason}`);
+          else status.textContent = `step ${o.steps}: loss ${loss.total.toPrecision(4)} · ${(1000 / msPerStep).toFixed(1)} steps/s · ` +
+            loss.terms.map((t) => `${t.name.replace(PREFIX_ANYWHERE, '')} ${t.value.toPrecision(3)}`).join(' · ');
+        })
+        .catch(showError)
+        .finally(() => (reading = false));
+    },
+    render(encoder) {
+      view.render(encoder);
+      state.framesDrawn += 1;
+      state.ready ||= optimization !== null;
+    },
+  });
+  loop.start();
+  await rebuild();
+
+  form.addEventListener('change', () => void rebuild().catch(showError));
+  field<HTMLButtonElement>('run').addEventListener('click', (event) => {
+    running = !running;
+    (event.target as HTMLButtonElement).textContent = running ? 'Pause' : 'Resume';
+  });
+  field<HTMLButtonElement>('reset').addEventListener('click', () => {
+    optimization?.reset();
+    plot?.clear();
+    [state.steps, state.firstLoss, startedAt] = [0, null, performance.now()];
+  });
+  field<HTMLButtonElement>('export').addEventListener('click', () => {
+    if (!optimization) return;
+    exportPng(optimization.image, { scale: 4 })
+      .then((blob) => {
+        const link = Object.assign(document.createElement('a'), { href: URL.createObjectURL(blob), download: `glassbox-${field<HTMLSelectElement>('mode').value}.png` });
+        link.click();
+        URL.revokeObjectURL(link.href);
+      })
+      .catch(showError);
+  });
+}
+
+/** The layer's activations for the original image, through the same float input the optimization feeds. */
+function layerActivations(engine: Engine, model: Awaited<ReturnType<typeof loadMoveNet>>, image: GpuTensor, layer: string): GpuTensor {
+  const [lo, hi] = MOVENET_INPUT.inputRange!;
+  const h = tf.tidy(() => {
+    const x = tf.add(tf.mul(tensorToTf(image), hi - lo), lo);
+    return model.execute({ [MOVENET_INPUT.inputNode!]: x }, layer) as tf.Tensor;
+  });
+  const target = tensorFromTf(engine, h);
+  h.dispose();
+  return target;
+}
+
+main().catch(showError);

@@ -1,0 +1,44 @@
+// The inversion demo in headless Chromium: MoveNet's block 3 is inverted at 96×96 — the loss falls and
+// the optimized image, drawn from the optimizer's buffer, fills in — then a channel is maximized; no
+// console error.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { distinctColours, useDemoPage } from '../helpers/browser-page';
+
+const demo = useDemoPage({ width: 1000, height: 760 });
+
+type Demo = { ready: boolean; steps: number; loss: number | null; firstLoss: number | null; framesDrawn: number; error: string | null };
+const state = () => (window as unknown as { glassboxDemo?: Demo }).glassboxDemo;
+
+describe('demos/inversion', () => {
+  it('inverts a layer of MoveNet live, then maximizes a channel', async () => {
+    const { page, url, consoleErrors } = demo();
+    await page.goto(`${url}/demos/inversion/`);
+    await page.waitForFunction(() => {
+      const s = (window as unknown as { glassboxDemo?: Demo }).glassboxDemo;
+      return s?.error || (s && s.steps >= 10);
+    }, { timeout: 170_000, polling: 500 });
+    const inverted = (await page.evaluate(state))!;
+    expect(inverted.error).toBeNull();
+    expect(inverted.loss!).toBeLessThan(inverted.firstLoss! * 0.7); // the feature-match loss falls
+    expect(await page.$eval('#status', (el) => el.textContent)).toMatch(/step \d+: loss .* steps\/s/);
+    const box = (await (await page.$('#images'))!.boundingBox())!;
+    const shot = await page.screenshot({ type: 'png' });
+    const right = { x: box.x + box.width / 2, y: box.y, width: box.width / 2, height: box.height };
+    expect(distinctColours(shot, right, 2)).toBeGreaterThan(50); // the optimized image is not blank
+    mkdirSync('docs/images', { recursive: true });
+    writeFileSync('docs/images/inversion-demo.png', shot);
+
+    await page.select('select[name=mode]', 'maximize');
+    await page.waitForFunction(() => /Maximizing a channel/.test(document.querySelector('#status')!.textContent ?? '') ||
+      ((window as unknown as { glassboxDemo: Demo }).glassboxDemo.steps >= 1), { timeout: 60_000 });
+    await page.waitForFunction(() => {
+      const s = (window as unknown as { glassboxDemo: Demo }).glassboxDemo;
+      return s.error || (s.steps >= 4 && s.loss !== null && s.firstLoss !== null && s.loss < s.firstLoss);
+    }, { timeout: 120_000 });
+    const maximized = (await page.evaluate(state))!;
+    expect(maximized.error).toBeNull();
+    expect(maximized.loss!).toBeLessThan(maximized.firstLoss!); // −mean of the channel falls: the channel rises
+    expect(consoleErrors).toEqual([]);
+  });
+});

@@ -108,13 +108,15 @@ function mergedWithEarlier(results, caseOrder) {
   if (!existsSync(resultsPath)) return results;
   const earlier = JSON.parse(readFileSync(resultsPath, 'utf8'));
   const ran = new Set(results.cases.map((c) => c.name));
-  const kept = (earlier.cases ?? []).filter((/** @type {{ name: string }} */ c) => !ran.has(c.name));
   const order = (/** @type {{ name: string }} */ c) => {
     const at = caseOrder.indexOf(c.name);
     return at < 0 ? caseOrder.length : at;
   };
-  const cases = [...kept, ...results.cases].sort((a, b) => order(a) - order(b));
-  return { env: results.env, cases };
+  /** Earlier rows of the cases this run did not run, then this run's, in the registry's order. */
+  const merge = (/** @type {{ name: string }[]} */ before, /** @type {{ name: string }[]} */ now) =>
+    [...before.filter((row) => !ran.has(row.name)), ...now].sort((a, b) => order(a) - order(b));
+  const walls = merge(earlier.env?.wall_cross_check ?? [], /** @type {{ name: string }[]} */ (results.env.wall_cross_check ?? []));
+  return { env: { ...results.env, wall_cross_check: walls }, cases: merge(earlier.cases ?? [], results.cases) };
 }
 
 /**

@@ -99,3 +99,37 @@ export class UniformRing {
     this.buffer.destroy();
   }
 }
+
+/**
+ * A scratch buffer that grows on demand, at least doubling. The buffer it replaces is retired, not destroyed,
+ * until destroy(): passes already recorded into the caller's unsubmitted encoder may still bind it, and
+ * destroying it would fail that submit. `grown` runs on every replacement, so bind groups over the old
+ * buffer can be dropped.
+ */
+export class GrowingBuffer {
+  #current: GPUBuffer | null = null;
+  readonly #retired: GPUBuffer[] = [];
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly label: string,
+    private readonly usage: GPUBufferUsageFlags,
+    private readonly grown: () => void = () => {},
+  ) {}
+
+  /** A buffer of at least `bytes` bytes. */
+  atLeast(bytes: number): GPUBuffer {
+    const current = this.#current;
+    if (current && current.size >= bytes) return current;
+    if (current) this.#retired.push(current);
+    this.grown();
+    this.#current = this.engine.createBuffer({ label: this.label, size: Math.max(bytes, 2 * (current?.size ?? 0)), usage: this.usage });
+    return this.#current;
+  }
+
+  destroy(): void {
+    this.#current?.destroy();
+    for (const buffer of this.#retired.splice(0)) buffer.destroy();
+    this.#current = null;
+  }
+}

@@ -12,7 +12,7 @@ import type { FeatureLayer } from '../features/feature-layer';
 import type { GpuTensor } from '../memory/gpu-tensor';
 import { readBufferRange } from '../memory/readback';
 import { uniformLayout } from '../memory/uniforms';
-import { UniformRing, assertBindingFits, grid2d, paramsEntry, storageEntry } from './kernel-bindings';
+import { UniformRing, assertBindingFits, grid2d, paramsEntry, storageEntry, GrowingBuffer } from './kernel-bindings';
 
 /** A feature-inversion target h_t and its squared norm ‖h_t‖² (> 0), measured once. */
 export interface FeatureTarget {
@@ -170,21 +170,12 @@ export function createOptvisObjectives(engine: Engine, options: OptvisObjectives
     usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
   });
   let noGradient: GPUBuffer | null = null; // bound as grad by value-only measurements, never written
-  let partials: GPUBuffer | null = null;
-  const retired: GPUBuffer[] = [];
   // Bind groups by (grad, h, target) buffer, rebuilt only when new buffers come or the partials buffer grows.
   let groups = new WeakMap<GPUBuffer, WeakMap<GPUBuffer, WeakMap<GPUBuffer, GPUBindGroup>>>();
 
-  function partialsFor(count: number): GPUBuffer {
-    const bytes = Math.ceil(count / WORKGROUP_SIZE) * 4;
-    if (partials && partials.size >= bytes) return partials;
-    // Passes already recorded into the caller's (not yet submitted) encoder still bind the old buffer:
-    // destroying it now would fail that submit. Retired until destroy(); doubling keeps them few.
-    if (partials) retired.push(partials);
-    groups = new WeakMap();
-    partials = engine.createBuffer({ label: `${label}.partials`, size: Math.max(bytes, 2 * (partials?.size ?? 0)), usage: GPUBufferUsage.STORAGE });
-    return partials;
-  }
+  // Bind groups over an outgrown partials buffer are dropped with it.
+  const partials = new GrowingBuffer(engine, `${label}.partials`, GPUBufferUsage.STORAGE, () => (groups = new WeakMap()));
+  const partialsFor = (count: number) => partials.atLeast(Math.ceil(count / WORKGROUP_SIZE) * 4);
 
   function bindGroupFor(grad: GPUBuffer, h: GPUBuffer, target: GPUBuffer, partialBuffer: GPUBuffer): GPUBindGroup {
     let byH = groups.get(grad);
@@ -276,10 +267,8 @@ export function createOptvisObjectives(engine: Engine, options: OptvisObjectives
     destroy() {
       ring.destroy();
       values.destroy();
-      partials?.destroy();
-      for (const buffer of retired.splice(0)) buffer.destroy();
+      partials.destroy();
       noGradient?.destroy();
-      partials = null;
       noGradient = null;
       groups = new WeakMap();
     },

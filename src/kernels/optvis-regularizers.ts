@@ -8,7 +8,7 @@ import { cachedPerDevice } from '../core/pipeline-cache';
 import { shaderModule } from '../core/wgsl';
 import type { GpuTensor } from '../memory/gpu-tensor';
 import { uniformLayout } from '../memory/uniforms';
-import { UniformRing, assertBindingFits, grid2d, paramsEntry, storageEntry } from './kernel-bindings';
+import { UniformRing, assertBindingFits, grid2d, paramsEntry, storageEntry, GrowingBuffer } from './kernel-bindings';
 
 /** A regularizer and its weight λ: the gradient gets λ·∂R/∂x; λ = 0 computes the value only. */
 export type RegularizerTerm =
@@ -113,21 +113,12 @@ export function createOptvisRegularizers(engine: Engine, options: OptvisRegulari
     size: valueSlots * 4,
     usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
   });
-  let partials: GPUBuffer | null = null;
-  const retired: GPUBuffer[] = [];
   // Bind groups by (grad, x) buffer, rebuilt only when new buffers come or the partials buffer grows.
   let groups = new WeakMap<GPUBuffer, WeakMap<GPUBuffer, GPUBindGroup>>();
 
-  function partialsFor(count: number): GPUBuffer {
-    const bytes = Math.ceil(count / WORKGROUP_SIZE) * 4;
-    if (partials && partials.size >= bytes) return partials;
-    // Passes already recorded into the caller's (not yet submitted) encoder still bind the old buffer:
-    // destroying it now would fail that submit. Retired until destroy(); doubling keeps them few.
-    if (partials) retired.push(partials);
-    groups = new WeakMap();
-    partials = engine.createBuffer({ label: `${label}.partials`, size: Math.max(bytes, 2 * (partials?.size ?? 0)), usage: GPUBufferUsage.STORAGE });
-    return partials;
-  }
+  // Bind groups over an outgrown partials buffer are dropped with it.
+  const partials = new GrowingBuffer(engine, `${label}.partials`, GPUBufferUsage.STORAGE, () => (groups = new WeakMap()));
+  const partialsFor = (count: number) => partials.atLeast(Math.ceil(count / WORKGROUP_SIZE) * 4);
 
   function bindGroupFor(grad: GPUBuffer, x: GPUBuffer, partialBuffer: GPUBuffer): GPUBindGroup {
     let byX = groups.get(grad);
@@ -189,9 +180,7 @@ export function createOptvisRegularizers(engine: Engine, options: OptvisRegulari
     destroy() {
       ring.destroy();
       values.destroy();
-      partials?.destroy();
-      for (const buffer of retired.splice(0)) buffer.destroy();
-      partials = null;
+      partials.destroy();
       groups = new WeakMap();
     },
   };

@@ -9,7 +9,8 @@ import type { GpuTensor } from '../memory/gpu-tensor';
 import { UniformBuffer } from '../memory/uniforms';
 import { Camera } from './camera';
 import { createCanvasSurface } from './canvas-surface';
-import { COLORMAP_SIZE, colormapRgba, type ColormapName } from './colormaps';
+import { createColormapTexture } from './colormap-texture';
+import type { ColormapName } from './colormaps';
 import { cellAt, heatmapLayout, type HeatmapCell, type HeatmapLayout } from './heatmap-layout';
 import { HEATMAP_VIEW_UNIFORMS, heatmapPipelines } from './heatmap-pipelines';
 import { createHoverReadout, type HeatmapHover } from './hover-readout';
@@ -75,18 +76,11 @@ export function createHeatmapView(engine: Engine, options: HeatmapViewOptions): 
   const params: Record<string, number> = {};
   let uniformsDirty = true;
   let uniformsCameraVersion = -1;
-  const colormapTexture = device.createTexture({
-    label: `${label}.colormap`,
-    size: [COLORMAP_SIZE, 1],
-    format: 'rgba8unorm',
-    usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
-  });
-  const colormapView = colormapTexture.createView({ label: `${label}.colormapView` });
-  writeColormap(options.colormap ?? 'viridis');
+  const colormap = createColormapTexture(device, label, options.colormap ?? 'viridis');
   let bindGroup = createBindGroup();
 
   const colorAttachment: GPURenderPassColorAttachment = {
-    view: colormapView, // replaced by the target on every draw
+    view: colormap.view, // replaced by the target on every draw
     clearValue: { r: background[0], g: background[1], b: background[2], a: 1 },
     loadOp: 'clear',
     storeOp: 'store',
@@ -108,18 +102,13 @@ export function createHeatmapView(engine: Engine, options: HeatmapViewOptions): 
   });
   let destroyed = false;
 
-  function writeColormap(name: ColormapName): void {
-    const rgba = colormapRgba(name);
-    device.queue.writeTexture({ texture: colormapTexture }, rgba, { bytesPerRow: COLORMAP_SIZE * 4 }, [COLORMAP_SIZE, 1]);
-  }
-
   function createBindGroup(): GPUBindGroup {
     return device.createBindGroup({
       label: `${label}.bindGroup`,
       layout: pipelines.bindGroupLayout,
       entries: [
         { binding: 0, resource: { buffer: weights.buffer, size: weights.byteLength } },
-        { binding: 1, resource: colormapView },
+        { binding: 1, resource: colormap.view },
         { binding: 2, resource: { buffer: uniforms.buffer } },
       ],
     });
@@ -183,7 +172,7 @@ export function createHeatmapView(engine: Engine, options: HeatmapViewOptions): 
       relayout();
     },
     setColormap(name) {
-      writeColormap(name);
+      colormap.write(name);
     },
     setWeights(next) {
       checkedWeights(engine, next);
@@ -210,7 +199,7 @@ export function createHeatmapView(engine: Engine, options: HeatmapViewOptions): 
       detach();
       surface.destroy();
       uniforms.destroy();
-      colormapTexture.destroy();
+      colormap.destroy();
     },
   };
   return view;

@@ -6,7 +6,8 @@ import type { Engine } from '../../core/engine';
 import { cachedPerDevice } from '../../core/pipeline-cache';
 import { shaderModule } from '../../core/wgsl';
 import { UniformBuffer, uniformLayout } from '../../memory/uniforms';
-import { COLORMAP_SIZE, colormapRgba, type ColormapName } from '../colormaps';
+import { createColormapTexture } from '../colormap-texture';
+import type { ColormapName } from '../colormaps';
 import { TILE_CELLS } from './tile-pyramid';
 import { renderPipelinePerFormat } from '../pipeline-per-format';
 
@@ -77,19 +78,14 @@ export function createExplorerPass(engine: Engine, slotCount: number, label: str
   });
   const instanceData = new DataView(new ArrayBuffer(MAX_INSTANCES * INSTANCE.byteLength));
   const view = new UniformBuffer(engine, VIEW, `${label}.view`);
-  const colormap = device.createTexture({
-    label: `${label}.colormap`,
-    size: [COLORMAP_SIZE, 1],
-    format: 'rgba8unorm',
-    usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
-  });
+  const colormap = createColormapTexture(device, label, 'viridis');
   const bindGroup = device.createBindGroup({
     label: `${label}.bindGroup`,
     layout: pipelines.bindGroupLayout,
     entries: [
       { binding: 0, resource: { buffer: atlas } },
       { binding: 1, resource: { buffer: instances } },
-      { binding: 2, resource: colormap.createView({ label: `${label}.colormapView` }) },
+      { binding: 2, resource: colormap.view },
       { binding: 3, resource: { buffer: view.buffer } },
     ],
   });
@@ -121,7 +117,7 @@ export function createExplorerPass(engine: Engine, slotCount: number, label: str
     atlas,
     slotCount,
     setColormap(name) {
-      device.queue.writeTexture({ texture: colormap }, colormapRgba(name), { bytesPerRow: COLORMAP_SIZE * 4 }, [COLORMAP_SIZE, 1]);
+      colormap.write(name);
     },
     setView(values) {
       view.write(values);

@@ -10,7 +10,8 @@ import { UniformBuffer } from '../../memory/uniforms';
 import type { FeatureNormalization } from '../../reference/channel-stats';
 import { Camera, type WorldRect } from '../camera';
 import { createCanvasSurface } from '../canvas-surface';
-import { COLORMAP_SIZE, colormapRgba, type ColormapName } from '../colormaps';
+import { createColormapTexture } from '../colormap-texture';
+import { colormapRgba, type ColormapName } from '../colormaps';
 import {
   checkBindings,
   checkedBatchItem,
@@ -125,14 +126,7 @@ export function createFeatureGridView(engine: Engine, options: FeatureGridViewOp
   const params: Record<string, number> = {};
   let viewDirty = true;
   let viewCameraVersion = -1;
-  const colormapTexture = device.createTexture({
-    label: `${label}.colormap`,
-    size: [COLORMAP_SIZE, 1],
-    format: 'rgba8unorm',
-    usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
-  });
-  const colormapView = colormapTexture.createView({ label: `${label}.colormapView` });
-  writeColormap(colormapBytes);
+  const colormap = createColormapTexture(device, label, colormapBytes);
   const overlay = createOverlayTexture(device, `${label}.overlay`);
   const sharedFor = { stats: stats.buffer, statsBytes: layout.statsBytes, overlay: overlay.version };
   let sharedGroup = createSharedGroup();
@@ -141,7 +135,7 @@ export function createFeatureGridView(engine: Engine, options: FeatureGridViewOp
   updateDraws();
 
   const colorAttachment: GPURenderPassColorAttachment = {
-    view: colormapView, // replaced by the target on every draw
+    view: colormap.view, // replaced by the target on every draw
     clearValue: { r: background[0], g: background[1], b: background[2], a: 1 },
     loadOp: 'clear',
     storeOp: 'store',
@@ -161,10 +155,6 @@ export function createFeatureGridView(engine: Engine, options: FeatureGridViewOp
   });
   let destroyed = false;
 
-  function writeColormap(rgba: Uint8Array<ArrayBuffer>): void {
-    device.queue.writeTexture({ texture: colormapTexture }, rgba, { bytesPerRow: COLORMAP_SIZE * 4 }, [COLORMAP_SIZE, 1]);
-  }
-
   function createSharedGroup(): GPUBindGroup {
     sharedFor.stats = stats.buffer;
     sharedFor.statsBytes = layout.statsBytes;
@@ -174,7 +164,7 @@ export function createFeatureGridView(engine: Engine, options: FeatureGridViewOp
       layout: pipelines.sharedLayout,
       entries: [
         { binding: 0, resource: { buffer: stats.buffer, size: layout.statsBytes } },
-        { binding: 1, resource: colormapView },
+        { binding: 1, resource: colormap.view },
         { binding: 2, resource: overlay.view },
         { binding: 3, resource: overlay.sampler },
         { binding: 4, resource: { buffer: viewUniforms.buffer } },
@@ -276,7 +266,7 @@ export function createFeatureGridView(engine: Engine, options: FeatureGridViewOp
       viewDirty = true;
     },
     setColormap(name) {
-      writeColormap(colormapRgba(name));
+      colormap.write(colormapRgba(name));
     },
     setSampling(sampling) {
       settings.bilinear = checkedSampling(sampling, label);
@@ -317,7 +307,7 @@ export function createFeatureGridView(engine: Engine, options: FeatureGridViewOp
       surface.destroy();
       for (const draw of draws.splice(0)) draw.destroy();
       viewUniforms.destroy();
-      colormapTexture.destroy();
+      colormap.destroy();
       overlay.destroy();
     },
   };

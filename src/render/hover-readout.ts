@@ -22,8 +22,41 @@ interface Wanted {
 }
 
 export function createHoverReadout(onHover: (hover: HeatmapHover | null) => void): HoverReadout {
-  let wanted: Wanted | null = null;
-  let done: Wanted | null = null;
+  const readout = createValueReadout<Wanted>({
+    label: 'HeatmapView',
+    read: (w) => w.weights.readRange(cellIndex(w.layout, w.cell), 1),
+    report: (w, value) => onHover(w === null ? null : { ...w.cell, value: value! }),
+    same: (a, b) =>
+      a.weights === b.weights && a.layout === b.layout &&
+      a.cell.head === b.cell.head && a.cell.query === b.cell.query && a.cell.key === b.cell.key,
+  });
+  return {
+    want: (cell, weights, layout) => readout.want(cell === null ? null : { cell, weights, layout }),
+    close: () => readout.close(),
+  };
+}
+
+export interface ValueReadout<T> {
+  /** The target now under the pointer, or null when there is none. */
+  want(target: T | null): void;
+  /** Stops reporting: results still in flight are dropped. */
+  close(): void;
+}
+
+export interface ValueReadoutOptions<T> {
+  /** Names the view in the warning a failed read logs. */
+  label: string;
+  /** Reads the target's value back (a few bytes). */
+  read(target: T): Promise<Float32Array>;
+  /** A settled target and its value; (null) once the pointer left after something was reported. */
+  report(target: T | null, value?: number): void;
+  same(a: T, b: T): boolean;
+}
+
+/** The read-one-value-at-a-time policy above, for any view: the latest wanted target wins. */
+export function createValueReadout<T>(options: ValueReadoutOptions<T>): ValueReadout<T> {
+  let wanted: T | null = null;
+  let done: T | null = null;
   let inFlight = false;
   let reportedSomething = false;
   let closed = false;
@@ -32,18 +65,18 @@ export function createHoverReadout(onHover: (hover: HeatmapHover | null) => void
     if (closed || inFlight || wanted === null || wanted === done) return;
     const target = wanted;
     inFlight = true;
-    target.weights
-      .readRange(cellIndex(target.layout, target.cell), 1)
+    options
+      .read(target)
       .then((values) => {
         done = target;
         if (closed || target !== wanted) return; // stale: the pointer moved on while we read
         reportedSomething = true;
-        onHover({ ...target.cell, value: values[0]! });
+        options.report(target, values[0]!);
       })
       .catch((error: unknown) => {
-        done = target; // not retried until the pointer moves to another cell
-        // A read can fail when the weights are destroyed under the pointer; the view stays usable.
-        if (!closed) console.warn('HeatmapView hover readout failed:', error);
+        done = target; // not retried until the pointer moves to another target
+        // A read can fail when the data is released under the pointer; the view stays usable.
+        if (!closed) console.warn(`${options.label} hover readout failed:`, error);
       })
       .finally(() => {
         inFlight = false;
@@ -52,18 +85,15 @@ export function createHoverReadout(onHover: (hover: HeatmapHover | null) => void
   }
 
   return {
-    want(cell, weights, layout) {
-      if (cell === null) {
+    want(target) {
+      if (target === null) {
         wanted = done = null;
-        if (reportedSomething && !closed) onHover(null);
+        if (reportedSomething && !closed) options.report(null);
         reportedSomething = false;
         return;
       }
-      const same =
-        wanted !== null && wanted.weights === weights && wanted.layout === layout &&
-        wanted.cell.head === cell.head && wanted.cell.query === cell.query && wanted.cell.key === cell.key;
-      if (same) return;
-      wanted = { cell, weights, layout };
+      if (wanted !== null && options.same(wanted, target)) return;
+      wanted = target;
       pump();
     },
     close() {

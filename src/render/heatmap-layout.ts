@@ -1,6 +1,7 @@
 // Where each head's matrix lies in world space: one world unit per cell, key j along x, query i along y
-// (row 0 at the top). 'all' lays the heads out row by row in ceil(sqrt(heads)) columns with a gap
-// between tiles. shaders/render/heatmap.wgsl computes the same tiles; this copy hit-tests the pointer.
+// (row 0 at the top). 'all' lays the heads out row by row in ceil(sqrt(heads)) columns (or as many as asked:
+// the model view puts one layer per row, [layers, heads, N, N] in `heads` columns) with a gap between
+// tiles. shaders/render/heatmap.wgsl computes the same tiles; this copy hit-tests the pointer.
 import { invalidArgument } from '../core/errors';
 import type { WorldRect } from './camera';
 
@@ -28,8 +29,11 @@ export interface HeatmapCell {
   key: number;
 }
 
-/** The layout for a tensor of shape [...heads, N, M] showing one head or all of them. */
-export function heatmapLayout(shape: readonly number[], head: number | 'all'): HeatmapLayout {
+/**
+ * The layout for a tensor of shape [...heads, N, M] showing one head or all of them, in `columns` tiles per
+ * row (default ceil(sqrt(heads shown))).
+ */
+export function heatmapLayout(shape: readonly number[], head: number | 'all', columns?: number): HeatmapLayout {
   invalidArgument(
     shape.length >= 2,
     () => `A heatmap needs weights of shape [heads, N, M] (or [N, M]); got [${shape.join(', ')}].`,
@@ -41,8 +45,12 @@ export function heatmapLayout(shape: readonly number[], head: number | 'all'): H
     head === 'all' || (Number.isInteger(head) && head >= 0 && head < heads),
     () => `head must be 'all' or an integer in 0..${heads - 1}; got ${String(head)}.`,
   );
+  invalidArgument(
+    columns === undefined || (Number.isInteger(columns) && columns >= 1),
+    () => `columns must be a positive integer; got ${String(columns)}.`,
+  );
   const shownHeads = head === 'all' ? heads : 1;
-  const cols = Math.ceil(Math.sqrt(shownHeads));
+  const cols = Math.min(columns ?? Math.ceil(Math.sqrt(shownHeads)), shownHeads);
   const rows = Math.ceil(shownHeads / cols);
   const gap = shownHeads > 1 ? Math.max(queries, keys) * TILE_GAP_FRACTION : 0;
   const bounds = { x: 0, y: 0, width: cols * (keys + gap) - gap, height: rows * (queries + gap) - gap };

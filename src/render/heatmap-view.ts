@@ -32,6 +32,8 @@ export interface HeatmapViewOptions extends HeatmapRange {
   weights: GpuTensor;
   /** One head, or 'all' in a grid of ceil(sqrt(heads)) columns (default 'all'). */
   head?: number | 'all';
+  /** Tiles per row for 'all' (default ceil(sqrt(heads))): the number of heads puts one layer per row. */
+  columns?: number;
   colormap?: ColormapName;
   /** Colour of the gaps, the background and non-finite values, RGB in 0..1 (default a dark grey). */
   background?: readonly [number, number, number];
@@ -69,7 +71,8 @@ export function createHeatmapView(engine: Engine, options: HeatmapViewOptions): 
   const range = checkedRange({ vmin: undefined, vmax: 1, scale: 'linear' }, options);
   let weights = checkedWeights(engine, options.weights);
   let head = options.head ?? 'all';
-  let layout = heatmapLayout(weights.shape, head);
+  const columns = options.columns;
+  let layout = heatmapLayout(weights.shape, head, columns);
   camera.setBounds(layout.bounds);
 
   const uniforms = new UniformBuffer(engine, HEATMAP_VIEW_UNIFORMS, `${label}.uniforms`);
@@ -139,7 +142,7 @@ export function createHeatmapView(engine: Engine, options: HeatmapViewOptions): 
   }
 
   function relayout(): void {
-    layout = heatmapLayout(weights.shape, head);
+    layout = heatmapLayout(weights.shape, head, columns);
     camera.setBounds(layout.bounds);
     uniformsDirty = true;
     refreshHover();

@@ -103,6 +103,16 @@ describe('heatmapLayout and cellAt', () => {
     expect(cellAt(layout, 1, 3 + gap / 2)).toBeNull();
   });
 
+  it('columns: one layer per row for the model view ([layers, heads, N, N] in `heads` columns)', () => {
+    const layout = heatmapLayout([3, 4, 2, 2], 'all', 4);
+    const gap = 2 * TILE_GAP_FRACTION;
+    expect(layout).toMatchObject({ heads: 12, cols: 4, rows: 3 });
+    // layer 2, head 1 is slot 9: row 2, column 1.
+    expect(cellAt(layout, (2 + gap) + 1.5, 2 * (2 + gap) + 0.5)).toEqual({ head: 9, query: 0, key: 1 });
+    expect(heatmapLayout([3, 2, 2], 'all', 8).cols).toBe(3); // never more columns than tiles
+    expect(() => heatmapLayout([3, 2, 2], 'all', 0)).toThrow(/columns must be a positive integer; got 0/);
+  });
+
   it('one head: a single tile, indices from the chosen head', () => {
     const layout = heatmapLayout([2, 3, 5], 1);
     expect(layout).toMatchObject({ cols: 1, rows: 1, gap: 0, firstHead: 1, bounds: { x: 0, y: 0, width: 5, height: 3 } });

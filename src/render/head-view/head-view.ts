@@ -1,0 +1,254 @@
+// The head view (BertViz's, drawn by the GPU): tokens in two columns, queries left and keys right, one
+// link per (head, query i, key j) with width and opacity from P[h, i, j], heads by colour and toggled.
+// Every link of every head is one instance of ONE draw whose vertex shader reads P from the weights buffer
+// itself (shaders/render/attention-links.wgsl): no per-link data on the CPU, no readback. A layer of
+// [L, H, n, n] is chosen by an element offset in the uniforms. Hovering a token (its label, or its row on
+// the canvas) keeps only its links: a query keeps its row of P, a key its column.
+import type { Engine } from '../../core/engine';
+import { invalidArgument } from '../../core/errors';
+import type { FrameParticipant } from '../../core/frame-loop';
+import type { GpuTensor } from '../../memory/gpu-tensor';
+import { createCanvasSurface } from '../canvas-surface';
+import { DEFAULT_GUTTER, headColour, headViewLayout, tokenAt, type HeadViewLayout, type TokenSide } from './head-view-layout';
+import { checkLinkStyle, linkWeightsShape, type LinkStyle, type LinkWeightsShape } from './link-options';
+import { createLinkPass } from './link-pass';
+import { createTokenLabels, type LabelColumn } from './token-labels';
+
+export interface HeadViewOptions extends LinkStyle {
+  canvas: HTMLCanvasElement;
+  /** Attention weights P, float32 row-major: [H, n, n], or [L, H, n, n] with `layer` choosing one. */
+  weights: GpuTensor;
+  /** The layer of [L, H, n, n] to show (default 0). */
+  layer?: number;
+  /** One string per token (n of them): the labels of both columns. */
+  tokens: readonly string[];
+  /** RGB in 0..1 per head (default HEAD_PALETTE, a colour-blind-safe set of 12, reused beyond 12 heads). */
+  colours?: readonly (readonly [number, number, number])[];
+  /** Fraction of the width beside each column for its labels (default 0.25). */
+  gutter?: number;
+  /** Token labels as DOM text over the canvas (default true; they need the canvas to have a parent). */
+  labels?: boolean;
+  /** Hovering a label or a row focuses its token (default true). */
+  interactive?: boolean;
+  label?: string;
+}
+
+export interface TokenFocus {
+  side: TokenSide;
+  index: number;
+}
+
+export interface HeadView extends FrameParticipant {
+  readonly layers: number;
+  readonly heads: number;
+  readonly tokens: number;
+  readonly layer: number;
+  /** The focused token, or null when every link is shown. */
+  readonly focus: TokenFocus | null;
+  /** The arrangement as last drawn, in target pixels. */
+  readonly layout: HeadViewLayout;
+  /** The label elements now shown. */
+  readonly labels: readonly HTMLElement[];
+  /** Draws into the canvas's current texture: the view's part of a frame (`frameLoop.add(view)`). */
+  render(encoder: GPUCommandEncoder): void;
+  /** Draws into any texture view of the given pixel size and format (tests, export). */
+  draw(encoder: GPUCommandEncoder, target: GPUTextureView, width: number, height: number, format?: GPUTextureFormat): void;
+  setLayer(layer: number): void;
+  /** Which heads are drawn: one flag per head. */
+  setHeads(enabled: readonly boolean[]): void;
+  /** New weights of the same [H, n, n] / [L, H, n, n] kind; n must still match the tokens. */
+  setWeights(weights: GpuTensor): void;
+  /** Keeps only the links of query i (its row) or key j (its column); null shows every link again. */
+  focusToken(side: TokenSide, index: number | null): void;
+  setThreshold(threshold: number): void;
+  /** Removes the labels and listeners and destroys every buffer the view made (not the weights). */
+  destroy(): void;
+}
+
+const DEFAULT_BACKGROUND = [0.12, 0.12, 0.12] as const;
+
+export function createHeadView(engine: Engine, options: HeadViewOptions): HeadView {
+  const label = options.label ?? 'HeadView';
+  let shape = linkWeightsShape(options.weights, 'HeadView');
+  checkTokens(options.tokens, shape.tokens);
+  const style = checkLinkStyle(options, 'HeadView');
+  const tokens = [...options.tokens];
+  const gutter = options.gutter ?? DEFAULT_GUTTER;
+  headViewLayout(1, 1, 1, gutter); // validates the gutter before anything is made
+  let layer = checkedLayer(options.layer ?? 0, shape);
+  const enabled = Array.from({ length: shape.groups }, () => true);
+  const colours = options.colours ?? [];
+  const background = options.background ?? DEFAULT_BACKGROUND;
+  const links = createLinkPass(engine, { label, weights: options.weights, groups: shape.groups, background });
+  let layout = headViewLayout(1, 1, shape.tokens, gutter);
+  let focus: TokenFocus | null = null;
+  let destroyed = false;
+
+  const columns: LabelColumn[] = [
+    { side: 'query', originX: 0, originY: 0, stepX: 0, stepY: 0, align: 'end' },
+    { side: 'key', originX: 0, originY: 0, stepX: 0, stepY: 0, align: 'start' },
+  ];
+  const labels = options.labels === false ? null : createTokenLabels(options.canvas, label, (side, index) => {
+    if (side === 'query' || side === 'key') view.focusToken(side, index);
+    else if (focus) view.focusToken(focus.side, null);
+  });
+  const surface = createCanvasSurface(engine, options.canvas, (width, height) => placeLabels(width, height));
+  const detach = options.interactive === false ? () => {} : attachHover();
+
+  function writeColours(): void {
+    for (let h = 0; h < shape.groups; h++) links.setColour(h, colours[h] ?? headColour(h), enabled[h]!);
+  }
+  writeColours();
+  links.set('colour_stride', 1);
+  writeStyle();
+  arrange(1, 1);
+
+  function writeStyle(): void {
+    const ratio = window.devicePixelRatio || 1; // widths are CSS pixels
+    links.set('threshold', style.threshold);
+    links.set('max_width', style.lineWidth * ratio);
+    links.set('min_width', style.minLineWidth * ratio);
+    links.set('opacity', style.opacity);
+  }
+
+  function arrange(width: number, height: number): void {
+    if (width !== layout.width || height !== layout.height || layout.tokens !== shape.tokens) {
+      layout = headViewLayout(width, height, shape.tokens, gutter);
+    }
+    links.set('viewport_w', width);
+    links.set('viewport_h', height);
+    links.set('a_origin_x', layout.queryX);
+    links.set('a_origin_y', layout.top);
+    links.set('a_step_y', layout.row);
+    links.set('b_origin_x', layout.keyX);
+    links.set('b_origin_y', layout.top);
+    links.set('b_step_y', layout.row);
+    links.set('tokens', shape.tokens);
+    links.set('per_group', shape.tokens * shape.tokens);
+    links.set('element_offset', layer * shape.groups * shape.tokens * shape.tokens);
+  }
+
+  function placeLabels(width: number, height: number): void {
+    if (!labels) return;
+    const at = headViewLayout(width, height, shape.tokens, gutter);
+    const pad = 4 * (window.devicePixelRatio || 1);
+    Object.assign(columns[0]!, { originX: at.queryX - pad, originY: at.top, stepY: at.row });
+    Object.assign(columns[1]!, { originX: at.keyX + pad, originY: at.top, stepY: at.row });
+    labels.update(tokens, columns);
+    labels.highlight(focus?.side ?? null, focus?.index ?? null);
+  }
+
+  function attachHover(): () => void {
+    const canvas = options.canvas;
+    const move = (event: PointerEvent) => {
+      const rect = canvas.getBoundingClientRect();
+      const x = ((event.clientX - rect.left) * canvas.width) / Math.max(rect.width, 1);
+      const y = ((event.clientY - rect.top) * canvas.height) / Math.max(rect.height, 1);
+      const hit = tokenAt(headViewLayout(canvas.width, canvas.height, shape.tokens, gutter), x, y);
+      if (hit) view.focusToken(hit.side, hit.index);
+    };
+    const leave = () => {
+      if (focus) view.focusToken(focus.side, null);
+    };
+    canvas.addEventListener('pointermove', move);
+    canvas.addEventListener('pointerleave', leave);
+    return () => {
+      canvas.removeEventListener('pointermove', move);
+      canvas.removeEventListener('pointerleave', leave);
+    };
+  }
+
+  const view: HeadView = {
+    get layers() {
+      return shape.layers;
+    },
+    get heads() {
+      return shape.groups;
+    },
+    get tokens() {
+      return shape.tokens;
+    },
+    get layer() {
+      return layer;
+    },
+    get focus() {
+      return focus;
+    },
+    get layout() {
+      return layout;
+    },
+    get labels() {
+      return labels?.shown ?? [];
+    },
+    render(encoder) {
+      const texture = surface.context.getCurrentTexture();
+      view.draw(encoder, texture.createView(), texture.width, texture.height, surface.format);
+    },
+    draw(encoder, target, width, height, format = 'rgba8unorm') {
+      invalidArgument(!destroyed, () => `${label} was used after destroy().`);
+      arrange(width, height);
+      links.draw(encoder, target, format, shape.groups * shape.tokens * shape.tokens);
+    },
+    setLayer(next) {
+      layer = checkedLayer(next, shape);
+    },
+    setHeads(flags) {
+      invalidArgument(
+        flags.length === shape.groups,
+        () => `HeadView.setHeads: expected one flag per head (${shape.groups}); got ${flags.length}.`,
+      );
+      flags.forEach((flag, h) => (enabled[h] = flag));
+      writeColours();
+    },
+    setWeights(next) {
+      const nextShape = linkWeightsShape(next, 'HeadView');
+      checkTokens(tokens, nextShape.tokens);
+      invalidArgument(
+        nextShape.groups === shape.groups,
+        () => `HeadView.setWeights: the weights have ${nextShape.groups} heads; the view was made for ${shape.groups}.`,
+      );
+      links.setWeights(next);
+      shape = nextShape;
+      layer = Math.min(layer, shape.layers - 1);
+    },
+    focusToken(side, index) {
+      invalidArgument(side === 'query' || side === 'key', () => `HeadView.focusToken: side is 'query' or 'key'; got '${String(side)}'.`);
+      invalidArgument(
+        index === null || (Number.isInteger(index) && index >= 0 && index < shape.tokens),
+        () => `HeadView.focusToken: index must be a token in [0, ${shape.tokens}) or null; got ${index}.`,
+      );
+      focus = index === null ? null : { side, index };
+      links.set('focus_a', focus?.side === 'query' ? focus.index : -1);
+      links.set('focus_b', focus?.side === 'key' ? focus.index : -1);
+      labels?.highlight(focus?.side ?? null, focus?.index ?? null);
+    },
+    setThreshold(threshold) {
+      style.threshold = checkLinkStyle({ ...style, threshold }, 'HeadView').threshold;
+      writeStyle();
+    },
+    destroy() {
+      if (destroyed) return;
+      destroyed = true;
+      detach();
+      labels?.destroy();
+      surface.destroy();
+      links.destroy();
+    },
+  };
+  return view;
+}
+
+function checkTokens(tokens: readonly string[], n: number): void {
+  invalidArgument(
+    Array.isArray(tokens) && tokens.length === n,
+    () => `HeadView: expected one token per row of P (${n}); got ${Array.isArray(tokens) ? tokens.length : typeof tokens} tokens.`,
+  );
+}
+
+function checkedLayer(layer: number, shape: LinkWeightsShape): number {
+  invalidArgument(
+    Number.isInteger(layer) && layer >= 0 && layer < shape.layers,
+    () => `HeadView: layer must be an integer in [0, ${shape.layers}) for weights of shape [${shape.shape.join(', ')}]; got ${layer}.`,
+  );
+  return layer;
+}

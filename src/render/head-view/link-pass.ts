@@ -1,0 +1,132 @@
+// The GPU side both link views share: the Links uniforms, one colour per group, the bind group over the
+// weights, and the render pass that draws every link in one instanced draw (plus the nodes' draw for the
+// layered graph). Made once; a frame rewrites the uniforms only when a field changed.
+import type { Engine } from '../../core/engine';
+import { DeviceLimitError, formatBytes, invalidArgument } from '../../core/errors';
+import type { GpuTensor } from '../../memory/gpu-tensor';
+import { UniformBuffer } from '../../memory/uniforms';
+import { LINKS_UNIFORMS, linkPipelines } from './link-pipelines';
+
+export type LinkField = keyof typeof LINK_DEFAULTS;
+
+export interface NodeDraw {
+  bindGroup: GPUBindGroup;
+  count: number;
+}
+
+export interface LinkPass {
+  /** Sets one Links field; the uniforms are rewritten before the next draw if any value changed. */
+  set(field: LinkField, value: number): void;
+  /** Sets group g's colour (RGB in 0..1) and whether it is drawn. */
+  setColour(group: number, rgb: readonly number[], enabled: boolean): void;
+  setWeights(weights: GpuTensor): void;
+  draw(encoder: GPUCommandEncoder, target: GPUTextureView, format: GPUTextureFormat, links: number, nodes?: NodeDraw): void;
+  destroy(): void;
+}
+
+// Every field of the WGSL struct Links, with its value before the view arranges anything.
+const LINK_DEFAULTS = {
+  viewport_w: 1, viewport_h: 1,
+  a_origin_x: 0, a_origin_y: 0, a_step_x: 0, a_step_y: 0,
+  b_origin_x: 0, b_origin_y: 0, b_step_x: 0, b_step_y: 0,
+  group_step_x: 0, group_step_y: 0,
+  tokens: 1, per_group: 1, element_offset: 0, colour_stride: 1,
+  threshold: 0, min_width: 1, max_width: 4, opacity: 1, focus_a: -1, focus_b: -1,
+  node_size: 0, node_offset: 0, node_layers: 0, node_lo: 0, node_inv_range: 1, node_r: 0.5, node_g: 0.5, node_b: 0.5,
+};
+
+export function createLinkPass(
+  engine: Engine,
+  options: { label: string; weights: GpuTensor; groups: number; background: readonly number[] },
+): LinkPass {
+  const { device } = engine;
+  const { label } = options;
+  const pipelines = linkPipelines(device);
+  const params: Record<LinkField, number> = { ...LINK_DEFAULTS };
+  for (const name of LINKS_UNIFORMS.fields.keys()) {
+    invalidArgument(name in params, () => `${label}: the Links struct has a field '${name}' with no default.`);
+  }
+  let dirty = true;
+  const uniforms = new UniformBuffer(engine, LINKS_UNIFORMS, `${label}.uniforms`);
+  const colourData = new Float32Array(Math.max(1, options.groups) * 4);
+  const colours = engine.createBuffer({
+    label: `${label}.colours`,
+    size: colourData.byteLength,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+  });
+  let coloursDirty = true;
+  let weights = checkedWeights(engine, options.weights, label);
+  let bindGroup = createBindGroup();
+  const [r, g, b] = options.background;
+  const colorAttachment: GPURenderPassColorAttachment = {
+    view: undefined as unknown as GPUTextureView, // the target, set on every draw
+    clearValue: { r: r!, g: g!, b: b!, a: 1 },
+    loadOp: 'clear',
+    storeOp: 'store',
+  };
+  const passDescriptor: GPURenderPassDescriptor = { label: `${label}.pass`, colorAttachments: [colorAttachment] };
+
+  function createBindGroup(): GPUBindGroup {
+    return device.createBindGroup({
+      label: `${label}.bindGroup`,
+      layout: pipelines.linkLayout,
+      entries: [
+        { binding: 0, resource: { buffer: weights.buffer, size: weights.byteLength } },
+        { binding: 1, resource: { buffer: colours } },
+        { binding: 2, resource: { buffer: uniforms.buffer } },
+      ],
+    });
+  }
+
+  return {
+    set(field, value) {
+      if (params[field] === value) return;
+      params[field] = value;
+      dirty = true;
+    },
+    setColour(group, rgb, enabled) {
+      colourData.set([rgb[0] ?? 0, rgb[1] ?? 0, rgb[2] ?? 0, enabled ? 1 : 0], group * 4);
+      coloursDirty = true;
+    },
+    setWeights(next) {
+      weights = checkedWeights(engine, next, label);
+      bindGroup = createBindGroup();
+    },
+    draw(encoder, target, format, links, nodes) {
+      weights.assertUsable();
+      if (dirty) uniforms.write(params);
+      if (coloursDirty) device.queue.writeBuffer(colours, 0, colourData);
+      dirty = coloursDirty = false;
+      colorAttachment.view = target;
+      const pass = encoder.beginRenderPass(passDescriptor);
+      pass.setBindGroup(0, bindGroup);
+      if (links > 0) {
+        pass.setPipeline(pipelines.linksFor(format));
+        pass.draw(4, links);
+      }
+      if (nodes && nodes.count > 0) {
+        pass.setPipeline(pipelines.nodesFor(format));
+        pass.setBindGroup(1, nodes.bindGroup);
+        pass.draw(4, nodes.count);
+      }
+      pass.end();
+    },
+    destroy() {
+      uniforms.destroy();
+      colours.destroy();
+    },
+  };
+}
+
+function checkedWeights(engine: Engine, weights: GpuTensor, label: string): GpuTensor {
+  weights.assertUsable();
+  invalidArgument(weights.engine === engine, () => `${label}: the weights belong to another engine.`);
+  const limit = engine.limits.maxStorageBufferBindingSize;
+  if (weights.byteLength > limit) {
+    throw new DeviceLimitError(
+      `${label}: weights of shape [${weights.shape.join(', ')}] take ${formatBytes(weights.byteLength)}, more than ` +
+        `this device's maxStorageBufferBindingSize of ${formatBytes(limit)}.`,
+    );
+  }
+  return weights;
+}

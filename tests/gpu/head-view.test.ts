@@ -1,0 +1,262 @@
+// The head view and the layered graph drawn on the GPU and read back: a link of weight p between query i
+// and key j colours the pixels along its line with its head's colour at opacity p (premultiplied over the
+// background), zero links leave the background, heads toggle, a focused token keeps only its links, the
+// layer offset picks the right slice of [L, H, n, n], line width follows p; the layered graph's edges and
+// node colours; DOM labels; bad shapes rejected; no leaked buffers.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { tensorFromArray, type GpuTensor } from '../../src/index';
+import { createHeadView, type HeadView, type HeadViewOptions } from '../../src/render/head-view/head-view';
+import { HEAD_PALETTE, tokenY } from '../../src/render/head-view/head-view-layout';
+import { drawPixels } from '../helpers/draw-pixels';
+import { useEngine } from '../helpers/engine';
+
+const engine = useEngine();
+const [H, N] = [2, 3];
+const [WIDTH, HEIGHT] = [128, 96];
+const TOKENS = ['the', 'cat', 'sat'];
+const BACKGROUND = [0.2, 0.3, 0.4] as const;
+const bgBytes = BACKGROUND.map((c) => Math.round(c * 255));
+
+let canvas: HTMLCanvasElement;
+let liveBefore: number;
+const owned: { destroy(): void }[] = [];
+
+beforeEach(() => {
+  liveBefore = engine().liveBufferCount();
+  canvas = document.createElement('canvas');
+  canvas.style.cssText = `width: ${WIDTH}px; height: ${HEIGHT}px; display: block;`;
+  document.body.append(canvas);
+});
+
+afterEach(() => {
+  for (const thing of owned.splice(0).reverse()) thing.destroy();
+  canvas.remove();
+  expect(engine().liveBufferCount(), engine().liveBufferLabels().join(', ')).toBe(liveBefore);
+});
+
+function tensor(values: readonly number[], shape: number[]): GpuTensor {
+  const t = tensorFromArray(engine(), values, shape, { label: 'test.P' });
+  owned.push(t);
+  return t;
+}
+
+function headView(weights: GpuTensor, options: Partial<HeadViewOptions> = {}): HeadView {
+  const view = createHeadView(engine(), { canvas, weights, tokens: TOKENS, background: BACKGROUND, lineWidth: 4, ...options });
+  owned.push(view);
+  return view;
+}
+
+/** P[h][i][j] = value where j = perm[h][i], 0 elsewhere. */
+function oneHot(perms: readonly (readonly number[])[], value = 1): number[] {
+  const p = new Array<number>(perms.length * N * N).fill(0);
+  perms.forEach((perm, h) => perm.forEach((j, i) => (p[(h * N + i) * N + j] = value)));
+  return p;
+}
+
+type Point = { x: number; y: number };
+
+/** A pixel whose centre lies within half a pixel (across) of the segment a→b, a fraction t along it. */
+function pixelOnLine(a: Point, b: Point, t: number): [number, number] {
+  const [dx, dy] = [b.x - a.x, b.y - a.y];
+  if (Math.abs(dx) >= Math.abs(dy)) {
+    const px = Math.floor(a.x + t * dx);
+    return [px, Math.floor(a.y + ((px + 0.5 - a.x) * dy) / dx)];
+  }
+  const py = Math.floor(a.y + t * dy);
+  return [Math.floor(a.x + ((py + 0.5 - a.y) * dx) / dy), py];
+}
+
+/** A quarter of the way along link (i, j): distinct for every (i, j) at n = 3, 8 pixels apart here. */
+function linkPixel(view: HeadView, i: number, j: number): [number, number] {
+  const layout = view.layout;
+  return pixelOnLine({ x: layout.queryX, y: tokenY(layout, i) }, { x: layout.keyX, y: tokenY(layout, j) }, 0.25);
+}
+
+function rgbAt(pixels: Uint8Array, [x, y]: [number, number]): number[] {
+  const at = (y * WIDTH + x) * 4;
+  return [pixels[at]!, pixels[at + 1]!, pixels[at + 2]!];
+}
+
+const bytes = (rgb: readonly number[]) => rgb.map((c) => Math.round(c * 255));
+/** Premultiplied "over" of colour at opacity p onto `under` (bytes). */
+const over = (rgb: readonly number[], p: number, under: readonly number[]) => rgb.map((c, k) => c * 255 * p + under[k]! * (1 - p));
+
+function expectRgb(actual: number[], expected: readonly number[], what: string, tolerance = 2): void {
+  const off = actual.some((c, k) => Math.abs(c - expected[k]!) > tolerance);
+  expect(off, `${what}: got rgb(${actual}), expected rgb(${expected.map(Math.round)}) ±${tolerance}`).toBe(false);
+}
+
+const PERMS = [[0, 2, 1], [2, 1, 0]] as const; // differ at every query, so no two live links share a line
+
+describe('HeadView pixels', () => {
+  it('a link of weight 1 is its head colour along its line; zero links leave the background', async () => {
+    const view = headView(tensor(oneHot(PERMS), [H, N, N]));
+    const pixels = await drawPixels(engine(), view, WIDTH, HEIGHT);
+    expect(view.layout).toMatchObject({ width: WIDTH, height: HEIGHT, tokens: N });
+    for (let i = 0; i < N; i++)
+      for (let j = 0; j < N; j++) {
+        const head = PERMS.findIndex((perm) => perm[i] === j);
+        const expected = head < 0 ? bgBytes : bytes(HEAD_PALETTE[head]!);
+        for (const t of [0.25, 0.5, 0.75]) {
+          if (t === 0.5 && i + j === N - 1) continue; // the middles of (0,2), (1,1), (2,0) coincide
+          const layout = view.layout;
+          const at = pixelOnLine({ x: layout.queryX, y: tokenY(layout, i) }, { x: layout.keyX, y: tokenY(layout, j) }, t);
+          expectRgb(rgbAt(pixels, at), expected, `link (${i}, ${j}) at ${t} (head ${head})`, 0);
+        }
+      }
+    // Beside the columns (the label gutters) nothing is drawn.
+    expectRgb(rgbAt(pixels, [4, Math.round(tokenY(view.layout, 1))]), bgBytes, 'gutter', 0);
+  });
+
+  it('opacity is p (blended over the background) and width is p · lineWidth, at least minLineWidth', async () => {
+    // Horizontal links (i, i) of weights 1, 0.5, 0.1 in head 0: 4, 2 and 1 (the minimum) pixels thick.
+    const p = new Array<number>(H * N * N).fill(0);
+    [1, 0.5, 0.1].forEach((w, i) => (p[i * N + i] = w));
+    const view = headView(tensor(p, [H, N, N]), { colours: [[1, 1, 0], [0, 1, 1]] });
+    const pixels = await drawPixels(engine(), view, WIDTH, HEIGHT);
+    [1, 0.5, 0.1].forEach((w, i) => {
+      const y = tokenY(view.layout, i);
+      const column = WIDTH / 2;
+      let thick = 0;
+      for (let dy = -6; dy <= 6; dy++) {
+        const rgb = rgbAt(pixels, [column, Math.floor(y) + dy]);
+        if (rgb.some((c, k) => c !== bgBytes[k])) {
+          thick++;
+          expectRgb(rgb, over([1, 1, 0], w, bgBytes), `link (${i}, ${i}) of weight ${w}`);
+        }
+      }
+      expect(thick, `thickness of a link of weight ${w}`).toBe(Math.max(1, 4 * w));
+    });
+  });
+
+  it('overlapping heads mix: head 1 is blended over head 0 on their shared line', async () => {
+    const values = [0.6, 0.3]; // both heads on the same link (1, 2)
+    const p = new Array<number>(H * N * N).fill(0);
+    values.forEach((w, h) => (p[(h * N + 1) * N + 2] = w));
+    const view = headView(tensor(p, [H, N, N]));
+    const pixels = await drawPixels(engine(), view, WIDTH, HEIGHT);
+    const under = over(HEAD_PALETTE[0]!, 0.6, bgBytes);
+    expectRgb(rgbAt(pixels, linkPixel(view, 1, 2)), over(HEAD_PALETTE[1]!, 0.3, under), 'head 1 over head 0');
+  });
+
+  it('toggling a head removes its colour; the threshold drops faint links', async () => {
+    const dense = Array.from({ length: H * N * N }, (_, k) => 0.3 + ((k * 7) % 11) * 0.03); // 0.3 .. 0.6
+    const view = headView(tensor(dense, [H, N, N]));
+    view.setHeads([false, true]);
+    let pixels = await drawPixels(engine(), view, WIDTH, HEIGHT);
+    for (let i = 0; i < N; i++)
+      for (let j = 0; j < N; j++) {
+        expectRgb(rgbAt(pixels, linkPixel(view, i, j)), over(HEAD_PALETTE[1]!, dense[(N + i) * N + j]!, bgBytes), `head 1 only, (${i}, ${j})`);
+      }
+    view.setHeads([false, false]);
+    pixels = await drawPixels(engine(), view, WIDTH, HEIGHT);
+    expect(pixels.every((c, k) => (k % 4 === 3 ? c === 255 : c === bgBytes[k % 4])), 'no heads: only background').toBe(true);
+    view.setHeads([false, true]);
+    view.setThreshold(0.45);
+    pixels = await drawPixels(engine(), view, WIDTH, HEIGHT);
+    for (let i = 0; i < N; i++)
+      for (let j = 0; j < N; j++) {
+        const w = dense[(N + i) * N + j]!;
+        const expected = w >= 0.45 ? over(HEAD_PALETTE[1]!, w, bgBytes) : bgBytes;
+        expectRgb(rgbAt(pixels, linkPixel(view, i, j)), expected, `threshold 0.45, (${i}, ${j}) of ${w.toFixed(2)}`);
+      }
+  });
+
+  it.each([['query', 1], ['key', 2]] as const)('focusing %s %i keeps only its links', async (side, index) => {
+    const dense = new Array<number>(H * N * N).fill(0);
+    for (let k = 0; k < N * N; k++) dense[k] = 0.3 + ((k * 5) % 9) * 0.035; // head 0 only, 0.3 .. 0.58
+    const view = headView(tensor(dense, [H, N, N]));
+    view.focusToken(side, index);
+    expect(view.focus).toEqual({ side, index });
+    let pixels = await drawPixels(engine(), view, WIDTH, HEIGHT);
+    for (let i = 0; i < N; i++)
+      for (let j = 0; j < N; j++) {
+        const kept = side === 'query' ? i === index : j === index;
+        const expected = kept ? over(HEAD_PALETTE[0]!, dense[i * N + j]!, bgBytes) : bgBytes;
+        expectRgb(rgbAt(pixels, linkPixel(view, i, j)), expected, `focus ${side} ${index}, link (${i}, ${j})`);
+      }
+    view.focusToken(side, null);
+    pixels = await drawPixels(engine(), view, WIDTH, HEIGHT);
+    expectRgb(rgbAt(pixels, linkPixel(view, 0, 0)), over(HEAD_PALETTE[0]!, dense[0]!, bgBytes), 'unfocused again');
+  });
+
+  it('layer selection picks the slice [l] of [L, H, n, n]', async () => {
+    const layerPerms = [PERMS, [[1, 0, 2], [0, 2, 1]]] as const;
+    const values = layerPerms.flatMap((perms) => oneHot(perms));
+    const view = headView(tensor(values, [2, H, N, N]), { layer: 1 });
+    expect([view.layers, view.heads, view.tokens, view.layer]).toEqual([2, H, N, 1]);
+    for (const layer of [1, 0]) {
+      view.setLayer(layer);
+      const pixels = await drawPixels(engine(), view, WIDTH, HEIGHT);
+      for (let i = 0; i < N; i++)
+        for (let j = 0; j < N; j++) {
+          const head = layerPerms[layer]!.findIndex((perm) => perm[i] === j);
+          const expected = head < 0 ? bgBytes : bytes(HEAD_PALETTE[head]!);
+          expectRgb(rgbAt(pixels, linkPixel(view, i, j)), expected, `layer ${layer}, link (${i}, ${j})`, 0);
+        }
+    }
+  });
+});
+
+describe('HeadView labels, pointer and errors', () => {
+  const nextFrame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+
+  it('puts one label per token in each column, on its row; hovering a label or a row focuses its token', async () => {
+    const view = headView(tensor(oneHot(PERMS), [H, N, N]));
+    await nextFrame();
+    await nextFrame(); // the backing size is observed asynchronously
+    expect(view.labels.map((el) => [el.dataset['side'], el.textContent])).toEqual([
+      ['query', 'the'], ['query', 'cat'], ['query', 'sat'], ['key', 'the'], ['key', 'cat'], ['key', 'sat'],
+    ]);
+    const box = canvas.getBoundingClientRect();
+    const css = box.width / canvas.width;
+    const layout = { ...view.layout, ...{ queryX: WIDTH / 4, keyX: (3 * WIDTH) / 4 } };
+    for (const el of view.labels) {
+      const rect = el.getBoundingClientRect();
+      const i = Number(el.dataset['index']);
+      expect(rect.top + rect.height / 2, `label ${el.textContent} centred on its row`).toBeCloseTo(box.top + tokenY({ ...layout, row: HEIGHT / N, top: HEIGHT / N / 2 }, i) * css, 0);
+      if (el.dataset['side'] === 'query') expect(rect.right).toBeLessThanOrEqual(box.left + layout.queryX * css);
+      else expect(rect.left).toBeGreaterThanOrEqual(box.left + layout.keyX * css);
+    }
+    const key1 = view.labels[4]!;
+    key1.dispatchEvent(new PointerEvent('pointerover', { bubbles: true }));
+    expect(view.focus).toEqual({ side: 'key', index: 1 });
+    expect(key1.style.fontWeight).toBe('bold');
+    key1.dispatchEvent(new PointerEvent('pointerout', { bubbles: true }));
+    expect(view.focus).toBeNull();
+    canvas.dispatchEvent(new PointerEvent('pointermove', { clientX: box.left + 10, clientY: box.top + box.height * 0.9, bubbles: true }));
+    expect(view.focus).toEqual({ side: 'query', index: 2 });
+    canvas.dispatchEvent(new PointerEvent('pointerleave', {}));
+    expect(view.focus).toBeNull();
+  });
+
+  it('shows only every k-th label where rows are thinner than a line of text', async () => {
+    const n = 64;
+    const tokens = Array.from({ length: n }, (_, i) => `t${i}`);
+    const p = Array.from({ length: n * n }, (_, k) => ((k % n) + 1) / n);
+    const view = headView(tensor(p, [1, n, n]), { tokens });
+    await nextFrame();
+    await nextFrame();
+    const queries = view.labels.filter((el) => el.dataset['side'] === 'query');
+    expect(queries.length).toBeLessThan(n);
+    expect(queries.length).toBeGreaterThanOrEqual(Math.floor(HEIGHT / 14) - 1);
+    const pixels = await drawPixels(engine(), view, WIDTH, HEIGHT);
+    expect(pixels.some((c, k) => k % 4 < 3 && c !== bgBytes[k % 4]), 'n = 64 draws').toBe(true);
+  });
+
+  it('rejects bad shapes, token counts, layers and head flags with clear errors', () => {
+    expect(() => headView(tensor(new Array(2 * 3 * 4).fill(0.5), [2, 3, 4]))).toThrow(/\[H, n, n\] or \[L, H, n, n\].*got \[2, 3, 4\]/);
+    expect(() => headView(tensor(new Array(18).fill(0.5), [2, 9]))).toThrow(/got \[2, 9\]/);
+    const p = tensor(oneHot(PERMS), [H, N, N]);
+    expect(() => headView(p, { tokens: ['a', 'b'] })).toThrow(/one token per row of P \(3\); got 2 tokens/);
+    expect(() => headView(p, { layer: 1 })).toThrow(/layer must be an integer in \[0, 1\).*got 1/);
+    expect(() => headView(p, { threshold: -1 })).toThrow(/threshold must be a finite number ≥ 0; got -1/);
+    const view = headView(p);
+    expect(() => view.setLayer(-1)).toThrow(/layer must be an integer in \[0, 1\)/);
+    expect(() => view.setHeads([true])).toThrow(/one flag per head \(2\); got 1/);
+    expect(() => view.focusToken('query', 3)).toThrow(/token in \[0, 3\) or null; got 3/);
+    expect(() => view.setWeights(tensor(new Array(4 * 4).fill(0.5), [1, 4, 4]))).toThrow(/one token per row of P \(4\); got 3/);
+    view.destroy();
+    expect(() => view.draw(null as unknown as GPUCommandEncoder, null as unknown as GPUTextureView, 1, 1)).toThrow(/after destroy/);
+  });
+});

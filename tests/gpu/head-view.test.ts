@@ -4,9 +4,11 @@
 // layer offset picks the right slice of [L, H, n, n], line width follows p; the layered graph's edges and
 // node colours; DOM labels; bad shapes rejected; no leaked buffers.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { tensorFromArray, type GpuTensor } from '../../src/index';
+import { colormapIndex, colormapRgba, tensorFromArray, type GpuTensor } from '../../src/index';
 import { createHeadView, type HeadView, type HeadViewOptions } from '../../src/render/head-view/head-view';
 import { HEAD_PALETTE, tokenY } from '../../src/render/head-view/head-view-layout';
+import { nodeCentre } from '../../src/render/head-view/layered-graph-layout';
+import { createLayeredGraphView, type LayeredGraphView, type LayeredGraphViewOptions } from '../../src/render/head-view/layered-graph-view';
 import { drawPixels } from '../helpers/draw-pixels';
 import { useEngine } from '../helpers/engine';
 
@@ -72,8 +74,8 @@ function linkPixel(view: HeadView, i: number, j: number): [number, number] {
   return pixelOnLine({ x: layout.queryX, y: tokenY(layout, i) }, { x: layout.keyX, y: tokenY(layout, j) }, 0.25);
 }
 
-function rgbAt(pixels: Uint8Array, [x, y]: [number, number]): number[] {
-  const at = (y * WIDTH + x) * 4;
+function rgbAt(pixels: Uint8Array, [x, y]: [number, number], width = WIDTH): number[] {
+  const at = (y * width + x) * 4;
   return [pixels[at]!, pixels[at + 1]!, pixels[at + 2]!];
 }
 
@@ -258,5 +260,89 @@ describe('HeadView labels, pointer and errors', () => {
     expect(() => view.setWeights(tensor(new Array(4 * 4).fill(0.5), [1, 4, 4]))).toThrow(/one token per row of P \(4\); got 3/);
     view.destroy();
     expect(() => view.draw(null as unknown as GPUCommandEncoder, null as unknown as GPUTextureView, 1, 1)).toThrow(/after destroy/);
+  });
+});
+
+describe('LayeredGraphView pixels', () => {
+  const [L, GW, GH] = [2, 120, 200];
+  const EDGE = [1, 0.5, 0] as const;
+  const GREY = [0.6, 0.6, 0.6] as const;
+  // graph[l][i][j] = 1 where j = perm[l][i]: three live edges per layer, to distinct nodes below.
+  const LAYER_PERMS = [[1, 2, 0], [0, 2, 1]] as const;
+
+  function graphView(options: Partial<LayeredGraphViewOptions> = {}): LayeredGraphView {
+    const graph = tensor(LAYER_PERMS.flatMap((perm) => perm.flatMap((j) => [0, 1, 2].map((k) => (k === j ? 1 : 0)))), [L, N, N]);
+    const view = createLayeredGraphView(engine(), {
+      canvas, graph, tokens: TOKENS, colour: EDGE, background: BACKGROUND, nodeColour: GREY, lineWidth: 2, ...options,
+    });
+    owned.push(view);
+    return view;
+  }
+
+  function distanceToSegment(p: Point, a: Point, b: Point): number {
+    const [dx, dy] = [b.x - a.x, b.y - a.y];
+    const t = Math.max(0, Math.min(1, ((p.x - a.x) * dx + (p.y - a.y) * dy) / (dx * dx + dy * dy)));
+    return Math.hypot(p.x - a.x - t * dx, p.y - a.y - t * dy);
+  }
+
+  it('draws each edge (l + 1, i) → (l, j) of weight 1 in the edge colour; zero edges leave the background', async () => {
+    const view = graphView();
+    expect([view.layers, view.tokens]).toEqual([L, N]);
+    const pixels = await drawPixels(engine(), view, GW, GH);
+    const layout = view.layout;
+    const live: [Point, Point][] = [];
+    LAYER_PERMS.forEach((perm, l) => perm.forEach((j, i) => live.push([nodeCentre(layout, l + 1, i), nodeCentre(layout, l, j)])));
+    for (const [a, b] of live) {
+      for (const t of [0.3, 0.5, 0.7]) expectRgb(rgbAt(pixels, pixelOnLine(a, b, t), GW), bytes(EDGE), `live edge at ${t}`, 0);
+    }
+    let checked = 0;
+    for (let l = 0; l < L; l++)
+      for (let i = 0; i < N; i++)
+        for (let j = 0; j < N; j++) {
+          if (LAYER_PERMS[l]![i] === j) continue;
+          const at = pixelOnLine(nodeCentre(layout, l + 1, i), nodeCentre(layout, l, j), 0.5);
+          const centre = { x: at[0] + 0.5, y: at[1] + 0.5 };
+          if (live.some(([a, b]) => distanceToSegment(centre, a, b) < 3)) continue; // crosses a live edge here
+          expectRgb(rgbAt(pixels, at, GW), bgBytes, `zero edge (${l + 1}, ${i}) → (${l}, ${j})`, 0);
+          checked++;
+        }
+    expect(checked, 'zero edges checked away from live ones').toBeGreaterThan(4);
+  });
+
+  it('colours the nodes through the colormap: the input row from a row of [n, n], or every row', async () => {
+    // Values at colormap bin centres, so float32 rounding cannot change the entry.
+    const value = (k: number) => (((k * 53 + 17) % 256) + 0.5) / 256;
+    const rows = tensor(Array.from({ length: N * N }, (_, k) => value(k)), [N, N]);
+    const view = graphView({ nodeValues: { tensor: rows, offset: 2 * N }, colormap: 'magma' });
+    let pixels = await drawPixels(engine(), view, GW, GH);
+    const entry = (v: number) => [...colormapRgba('magma').subarray(colormapIndex(v) * 4, colormapIndex(v) * 4 + 3)];
+    const nodeAt = (l: number, i: number): [number, number] => {
+      const c = nodeCentre(view.layout, l, i);
+      return [Math.floor(c.x), Math.floor(c.y)];
+    };
+    for (let l = 0; l <= L; l++)
+      for (let i = 0; i < N; i++) {
+        const expected = l === 0 ? entry(value(2 * N + i)) : bytes(GREY);
+        expectRgb(rgbAt(pixels, nodeAt(l, i), GW), expected, `input row from row 2: node (${l}, ${i})`, 0);
+      }
+    const every = tensor(Array.from({ length: (L + 1) * N }, (_, k) => value(100 + k)), [L + 1, N]);
+    view.setNodeValues({ tensor: every, layers: 'all' });
+    pixels = await drawPixels(engine(), view, GW, GH);
+    for (let l = 0; l <= L; l++)
+      for (let i = 0; i < N; i++) expectRgb(rgbAt(pixels, nodeAt(l, i), GW), entry(value(100 + l * N + i)), `every row: node (${l}, ${i})`, 0);
+    view.setNodeValues(null);
+    pixels = await drawPixels(engine(), view, GW, GH);
+    expectRgb(rgbAt(pixels, nodeAt(0, 1), GW), bytes(GREY), 'no values: grey', 0);
+  });
+
+  it('labels the tokens under the input row and the layers at the left; rejects bad shapes', async () => {
+    const view = graphView();
+    await new Promise((resolve) => requestAnimationFrame(resolve));
+    expect(view.labels.map((el) => el.textContent)).toEqual([...TOKENS, 'input', 'layer 1', 'layer 2']);
+    const square = tensor(new Array(2 * N * N).fill(0.5), [2, N, N]);
+    expect(() => graphView({ graph: tensor(new Array(2 * 2 * N * N).fill(0.5), [2, 2, N, N]) })).toThrow(/\[L, n, n\].*got \[2, 2, 3, 3\]/);
+    expect(() => graphView({ graph: square, tokens: ['a'] })).toThrow(/one token per node column \(3\); got 1/);
+    expect(() => graphView({ graph: square, nodeValues: { tensor: square, offset: 16 } })).toThrow(/need 3 elements from offset 16.*holds 18/);
+    expect(() => view.setGraph(tensor(new Array(N * N).fill(0.5), [1, N, N]))).toThrow(/expected a graph of shape \[2, 3, 3\]; got \[1, 3, 3\]/);
   });
 });

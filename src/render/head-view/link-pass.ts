@@ -46,6 +46,7 @@ export function createLinkPass(
   for (const name of LINKS_UNIFORMS.fields.keys()) {
     invalidArgument(name in params, () => `${label}: the Links struct has a field '${name}' with no default.`);
   }
+  let weights = checkedWeights(engine, options.weights, label); // before anything is allocated
   let dirty = true;
   const uniforms = new UniformBuffer(engine, LINKS_UNIFORMS, `${label}.uniforms`);
   const colourData = new Float32Array(Math.max(1, options.groups) * 4);
@@ -55,7 +56,6 @@ export function createLinkPass(
     usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
   });
   let coloursDirty = true;
-  let weights = checkedWeights(engine, options.weights, label);
   let bindGroup = createBindGroup();
   const [r, g, b] = options.background;
   const colorAttachment: GPURenderPassColorAttachment = {

@@ -6,6 +6,8 @@
 export interface LabelColumn {
   /** Names the column in hover reports and data attributes, e.g. 'query'. */
   readonly side: string;
+  /** The column's own texts (e.g. layer names); default the tokens. */
+  readonly texts?: readonly string[];
   /** Canvas pixels of token 0's anchor and the step to the next token. */
   originX: number;
   originY: number;
@@ -83,13 +85,14 @@ export function createTokenLabels(
         const vertical = Math.abs(column.stepY) >= Math.abs(column.stepX);
         const pitch = Math.hypot(column.stepX, column.stepY) * css;
         const every = Math.max(1, Math.ceil((vertical ? LINE_PX : MIN_SLOT_PX) / Math.max(pitch, 1e-9)));
-        for (let i = 0; i < tokens.length; i += every) {
+        const texts = column.texts ?? tokens;
+        for (let i = 0; i < texts.length; i += every) {
           const el = element(shown.length);
           const x = (column.originX + i * column.stepX) * css;
           const y = (column.originY + i * column.stepY) * css;
           const shift = column.align === 'end' ? '-100%' : column.align === 'centre' ? '-50%' : '0px';
-          el.textContent = tokens[i]!;
-          el.title = `${column.side} ${i}: ${tokens[i]}`;
+          el.textContent = texts[i]!;
+          el.title = `${column.side} ${i}: ${texts[i]}`;
           el.dataset['side'] = column.side;
           el.dataset['index'] = String(i);
           el.style.transform = `translate(${x}px, ${y}px) translate(${shift}, -50%)`;

@@ -1,0 +1,219 @@
+// The layered attention graph (Abnar & Zuidema 2020's picture): L + 1 rows of n token nodes, input at the
+// bottom, one edge (l + 1, i) → (l, j) per entry of graph[l] (the row-normalized attention graph Â_l) with
+// width and opacity from its weight, all L·n² edges in one instanced draw through the head view's link
+// shader (attention-links.wgsl, another arrangement in its uniforms). Optional node values (flow or rollout
+// from a chosen output token, say) colour the nodes through a colormap; a second instanced draw.
+import type { Engine } from '../../core/engine';
+import { formatCount, invalidArgument } from '../../core/errors';
+import type { FrameParticipant } from '../../core/frame-loop';
+import type { GpuTensor } from '../../memory/gpu-tensor';
+import { createCanvasSurface } from '../canvas-surface';
+import { createColormapTexture } from '../colormap-texture';
+import type { ColormapName } from '../colormaps';
+import { layeredGraphLayout, type LayeredGraphLayout } from './layered-graph-layout';
+import { checkLinkStyle, linkWeightsShape, type LinkStyle, type LinkWeightsShape } from './link-options';
+import { linkPipelines } from './link-pipelines';
+import { createLinkPass, type NodeDraw } from './link-pass';
+import { createTokenLabels, type LabelColumn } from './token-labels';
+
+export interface LayeredNodeValues {
+  /** Float32 values, read from element `offset` on: a [n] vector, a row of [n, n], or [L + 1, n]. */
+  tensor: GpuTensor;
+  offset?: number;
+  /** 'input' (default): n values colour the bottom row; 'all': (L + 1)·n values colour every row, layer-major. */
+  layers?: 'input' | 'all';
+}
+
+export interface LayeredGraphViewOptions extends LinkStyle {
+  canvas: HTMLCanvasElement;
+  /** The attention graph [L, n, n]: graph[l][i][j] weights the edge from node (l + 1, i) to node (l, j). */
+  graph: GpuTensor;
+  tokens: readonly string[];
+  nodeValues?: LayeredNodeValues;
+  /** Edge colour, RGB in 0..1 (default a light blue). */
+  colour?: readonly [number, number, number];
+  /** Colormap of the node values (default viridis) and the values at its ends (default 0 and 1). */
+  colormap?: ColormapName;
+  nodeRange?: { vmin: number; vmax: number };
+  /** Colour of nodes without a value (default grey). */
+  nodeColour?: readonly [number, number, number];
+  /** Token and layer names as DOM text over the canvas (default true). */
+  labels?: boolean;
+  label?: string;
+}
+
+export interface LayeredGraphView extends FrameParticipant {
+  readonly layers: number;
+  readonly tokens: number;
+  /** The arrangement as last drawn, in target pixels. */
+  readonly layout: LayeredGraphLayout;
+  readonly labels: readonly HTMLElement[];
+  render(encoder: GPUCommandEncoder): void;
+  draw(encoder: GPUCommandEncoder, target: GPUTextureView, width: number, height: number, format?: GPUTextureFormat): void;
+  /** A new graph of the same [L, n, n] shape. */
+  setGraph(graph: GpuTensor): void;
+  setNodeValues(values: LayeredNodeValues | null): void;
+  setColormap(name: ColormapName): void;
+  setThreshold(threshold: number): void;
+  destroy(): void;
+}
+
+const WHO = 'LayeredGraphView';
+const DEFAULT_COLOUR = [0.55, 0.75, 1] as const;
+const DEFAULT_NODE_COLOUR = [0.6, 0.6, 0.6] as const;
+const DEFAULT_BACKGROUND = [0.12, 0.12, 0.12] as const;
+
+export function createLayeredGraphView(engine: Engine, options: LayeredGraphViewOptions): LayeredGraphView {
+  const label = options.label ?? WHO;
+  const { device } = engine;
+  const shape = linkWeightsShape(options.graph, WHO, false);
+  invalidArgument(
+    Array.isArray(options.tokens) && options.tokens.length === shape.tokens,
+    () => `${WHO}: expected one token per node column (${shape.tokens}); got ${options.tokens?.length} tokens.`,
+  );
+  const style = checkLinkStyle(options, WHO);
+  const range = options.nodeRange ?? { vmin: 0, vmax: 1 };
+  invalidArgument(
+    Number.isFinite(range.vmin) && Number.isFinite(range.vmax) && range.vmax > range.vmin,
+    () => `${WHO}: nodeRange needs finite vmin < vmax; got vmin ${range.vmin}, vmax ${range.vmax}.`,
+  );
+  if (options.nodeValues) checkNodeValues(engine, options.nodeValues, shape); // before anything is allocated
+  const tokens = [...options.tokens];
+  const layerNames = Array.from({ length: shape.groups + 1 }, (_, l) => (l === 0 ? 'input' : `layer ${l}`));
+  const ratio = window.devicePixelRatio || 1;
+  const links = createLinkPass(engine, { label, weights: options.graph, groups: 1, background: options.background ?? DEFAULT_BACKGROUND });
+  links.setColour(0, options.colour ?? DEFAULT_COLOUR, true);
+  const colormap = createColormapTexture(device, label, options.colormap ?? 'viridis');
+  const noValues = engine.createBuffer({ label: `${label}.noValues`, size: 16, usage: GPUBufferUsage.STORAGE });
+  const nodes: NodeDraw = { bindGroup: nodeBindGroup(noValues), count: (shape.groups + 1) * shape.tokens };
+  let layout = layeredGraphLayout(1, 1, shape.groups, shape.tokens, ratio);
+  let destroyed = false;
+
+  const columns: LabelColumn[] = [
+    { side: 'token', originX: 0, originY: 0, stepX: 0, stepY: 0, align: 'centre' },
+    { side: 'layer', texts: layerNames, originX: 0, originY: 0, stepX: 0, stepY: 0, align: 'end' },
+  ];
+  const labels = options.labels === false ? null : createTokenLabels(options.canvas, label, () => {});
+  const surface = createCanvasSurface(engine, options.canvas, placeLabels);
+
+  const nodeColour = options.nodeColour ?? DEFAULT_NODE_COLOUR;
+  links.set('node_r', nodeColour[0]);
+  links.set('node_g', nodeColour[1]);
+  links.set('node_b', nodeColour[2]);
+  links.set('node_lo', range.vmin);
+  links.set('node_inv_range', 1 / (range.vmax - range.vmin));
+  links.set('colour_stride', 0);
+  links.set('tokens', shape.tokens);
+  links.set('per_group', shape.tokens * shape.tokens);
+  writeStyle();
+  bindNodeValues(options.nodeValues ?? null);
+
+  function nodeBindGroup(buffer: GPUBuffer): GPUBindGroup {
+    return device.createBindGroup({
+      label: `${label}.nodeBindGroup`,
+      layout: linkPipelines(device).nodeLayout,
+      entries: [{ binding: 0, resource: { buffer } }, { binding: 1, resource: colormap.view }],
+    });
+  }
+
+  function writeStyle(): void {
+    links.set('threshold', style.threshold);
+    links.set('max_width', style.lineWidth * ratio);
+    links.set('min_width', style.minLineWidth * ratio);
+    links.set('opacity', style.opacity);
+  }
+
+  function arrange(width: number, height: number): void {
+    if (width !== layout.width || height !== layout.height) layout = layeredGraphLayout(width, height, shape.groups, shape.tokens, ratio);
+    links.set('viewport_w', width);
+    links.set('viewport_h', height);
+    links.set('a_origin_x', layout.left);
+    links.set('a_origin_y', layout.bottom - layout.rowGap);
+    links.set('a_step_x', layout.column);
+    links.set('b_origin_x', layout.left);
+    links.set('b_origin_y', layout.bottom);
+    links.set('b_step_x', layout.column);
+    links.set('group_step_y', -layout.rowGap);
+    links.set('node_size', layout.nodeSize);
+  }
+
+  function placeLabels(width: number, height: number): void {
+    if (!labels) return;
+    const at = layeredGraphLayout(width, height, shape.groups, shape.tokens, ratio);
+    Object.assign(columns[0]!, { originX: at.left, originY: at.bottom + at.nodeSize / 2 + 9 * ratio, stepX: at.column });
+    Object.assign(columns[1]!, { originX: at.left - at.column / 2 - 4 * ratio, originY: at.bottom, stepY: -at.rowGap });
+    labels.update(tokens, columns);
+  }
+
+  function bindNodeValues(values: LayeredNodeValues | null): void {
+    if (!values) {
+      nodes.bindGroup = nodeBindGroup(noValues);
+      links.set('node_layers', 0);
+      return;
+    }
+    const { tensor, offset, rows } = checkNodeValues(engine, values, shape);
+    nodes.bindGroup = nodeBindGroup(tensor.buffer);
+    links.set('node_offset', offset);
+    links.set('node_layers', rows);
+  }
+
+  const view: LayeredGraphView = {
+    layers: shape.groups,
+    tokens: shape.tokens,
+    get layout() {
+      return layout;
+    },
+    get labels() {
+      return labels?.shown ?? [];
+    },
+    render(encoder) {
+      const texture = surface.context.getCurrentTexture();
+      view.draw(encoder, texture.createView(), texture.width, texture.height, surface.format);
+    },
+    draw(encoder, target, width, height, format = 'rgba8unorm') {
+      invalidArgument(!destroyed, () => `${label} was used after destroy().`);
+      arrange(width, height);
+      links.draw(encoder, target, format, shape.groups * shape.tokens * shape.tokens, nodes);
+    },
+    setGraph(graph) {
+      const next: LinkWeightsShape = linkWeightsShape(graph, WHO, false);
+      invalidArgument(
+        next.groups === shape.groups && next.tokens === shape.tokens,
+        () => `${WHO}.setGraph: expected a graph of shape [${shape.shape.join(', ')}]; got [${next.shape.join(', ')}].`,
+      );
+      links.setWeights(graph);
+    },
+    setNodeValues: bindNodeValues,
+    setColormap(name) {
+      colormap.write(name);
+    },
+    setThreshold(threshold) {
+      style.threshold = checkLinkStyle({ ...style, threshold }, WHO).threshold;
+      writeStyle();
+    },
+    destroy() {
+      if (destroyed) return;
+      destroyed = true;
+      labels?.destroy();
+      surface.destroy();
+      links.destroy();
+      colormap.destroy();
+      noValues.destroy();
+    },
+  };
+  return view;
+}
+
+function checkNodeValues(engine: Engine, values: LayeredNodeValues, shape: LinkWeightsShape): { tensor: GpuTensor; offset: number; rows: number } {
+  const { tensor } = values;
+  const offset = values.offset ?? 0;
+  const rows = values.layers === 'all' ? shape.groups + 1 : 1;
+  tensor.assertUsable();
+  invalidArgument(tensor.engine === engine, () => `${WHO}: the node values belong to another engine.`);
+  invalidArgument(
+    Number.isInteger(offset) && offset >= 0 && offset + rows * shape.tokens <= tensor.size,
+    () => `${WHO}: node values need ${formatCount(rows * shape.tokens)} elements from offset ${offset}; the tensor of ` +
+      `shape [${tensor.shape.join(', ')}] holds ${formatCount(tensor.size)}.`,
+  );
+  return { tensor, offset, rows };
+}

@@ -75,9 +75,9 @@ fn fused_key(l: u32, i: u32, j: u32) -> f32 {
 fn select_rank(base: u32, t: u32, rank_in: u32) -> u32 {
   var prefix = 0u;
   var rank = rank_in;
-  for (var pass = 0u; pass < 4u; pass++) {
-    let shift = 32u - RADIX_BITS * (pass + 1u);
-    let known_mask = select(0xffffffffu << (shift + RADIX_BITS), 0u, pass == 0u);
+  for (var digit_pass = 0u; digit_pass < 4u; digit_pass++) {
+    let shift = 32u - RADIX_BITS * (digit_pass + 1u);
+    let known_mask = select(0xffffffffu << (shift + RADIX_BITS), 0u, digit_pass == 0u);
     atomicStore(&histogram[t], 0u);
     workgroupBarrier();
     for (var j = t; j < params.n; j += THREADS) {

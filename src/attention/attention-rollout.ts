@@ -61,20 +61,21 @@ export async function attentionRollout(
     created.push(tensor);
     return tensor;
   };
-  let kernel: AttentionRolloutKernel | null = null;
+  const owned: { kernel?: AttentionRolloutKernel } = {};
   try {
     const out = options.out ?? { graph: make('graph'), rollout: make('rollout') };
-    kernel = await engine.withErrorScope(label, () => createAttentionRolloutKernel(engine, label));
+    // Assigned inside the scope, so that a kernel whose creation reports an error is still destroyed.
+    const built = await engine.withErrorScope(label, () => (owned.kernel = createAttentionRolloutKernel(engine, label)));
     const io = { graph: out.graph.buffer, rollout: out.rollout.buffer, weights: weights.buffer };
-    await engine.run(label, (encoder) => kernel!.record(encoder, io, params));
-    const [count = 0, first = 0] = new Uint32Array(await readBufferRange(engine, kernel.status, 0, 8));
+    await engine.run(label, (encoder) => built.record(encoder, io, params));
+    const [count = 0, first = 0] = new Uint32Array(await readBufferRange(engine, built.status, 0, 8));
     if (count > 0) throw nonFiniteError(label, count, first, params);
     return out;
   } catch (error) {
     for (const tensor of created) tensor.destroy();
     throw error;
   } finally {
-    kernel?.destroy();
+    owned.kernel?.destroy();
   }
 }
 

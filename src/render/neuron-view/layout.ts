@@ -35,7 +35,11 @@ export function neuronViewGeometry(
   const cell = Math.max(Math.min((width - gutter) / Math.max(shape.n, shape.dh), (perHead - title) / NEURON_ROW_NAMES.length), 1e-3);
   const border = Math.max(1, Math.floor(cell * 0.15));
   const changed = out.gutter !== gutter || out.title !== title || out.cell !== cell || out.border !== border;
-  Object.assign(out, { gutter, title, cell, border });
+  // Field by field, not Object.assign({...}): this runs every frame and must not allocate.
+  out.gutter = gutter;
+  out.title = title;
+  out.cell = cell;
+  out.border = border;
   return changed;
 }
 

@@ -1,4 +1,4 @@
-// Attention links: one instanced quad per (group g, i, j), read straight from a weights buffer.
+// Attention links: one quad per (group g, i, j), read straight from a weights buffer.
 //
 // Inputs:  weights, float32 [groups, n, n] row-major somewhere in a storage buffer, starting at element
 //          `element_offset` (a layer of [L, H, n, n] is an offset, not a binding offset);
@@ -11,10 +11,12 @@
 //          blending with (one, one-minus-src-alpha) so that overlapping heads mix. A link below the
 //          threshold, of a disabled group, outside the focused row/column, or non-finite collapses to a
 //          degenerate quad (four equal corners: no fragments).
-// Cost:    draw(4, groups·n²) as triangle strips: four vertex invocations per link, one 4-byte read of P
-//          and one 16-byte colour read each; the fragment stage only passes the flat colour through.
+// Cost:    draw(6·groups·n²), a triangle list pulled by vertex index (link = vertex / 6): six vertex
+//          invocations per link, one 4-byte read of P and one 16-byte colour read each; the fragment stage
+//          only passes the flat colour through. Not instanced: SwiftShader runs an instanced draw instance
+//          by instance (~40 µs each), which made 196,608 four-vertex instances take 8.5 s a frame.
 // Nodes (layered graph only): node (l, i) at b_origin + l·group_step + i·b_step, a square of node_size
-//          pixels coloured through the colormap from node_values, or node_rgb where a node has no value.
+//          pixels (six vertices each) coloured through the colormap from node_values, or node_rgb where a node has no value.
 
 struct Links {
   viewport_w: f32,
@@ -65,12 +67,17 @@ fn to_clip(pixel: vec2<f32>) -> vec4<f32> {
   return vec4<f32>(ndc.x, -ndc.y, 0.0, 1.0);
 }
 
+// Corners of a link's two triangles: 0 = A−, 1 = A+, 2 = B−, 3 = B+.
+const QUAD_CORNERS = array<u32, 6>(0u, 1u, 2u, 1u, 3u, 2u);
+
 fn collapsed() -> Flat {
   return Flat(vec4<f32>(2.0, 2.0, 0.0, 1.0), vec4<f32>(0.0));
 }
 
 @vertex
-fn link_vertex(@builtin(vertex_index) corner: u32, @builtin(instance_index) link: u32) -> Flat {
+fn link_vertex(@builtin(vertex_index) vertex: u32) -> Flat {
+  let link = vertex / 6u;
+  let corner = QUAD_CORNERS[vertex - link * 6u];
   let g = link / links.per_group;
   let within = link - g * links.per_group;
   let i = within / links.tokens;
@@ -87,7 +94,6 @@ fn link_vertex(@builtin(vertex_index) corner: u32, @builtin(instance_index) link
   let along = b - a;
   let normal = vec2<f32>(-along.y, along.x) / max(length(along), 1e-6);
   let width = max(links.min_width, min(p, 1.0) * links.max_width);
-  // Strip corners: 0 = A−, 1 = A+, 2 = B−, 3 = B+.
   let end = select(a, b, corner >= 2u);
   let side = select(-0.5, 0.5, (corner & 1u) == 1u);
   let alpha = clamp(p * links.opacity, 0.0, 1.0) * colour.a;
@@ -95,7 +101,9 @@ fn link_vertex(@builtin(vertex_index) corner: u32, @builtin(instance_index) link
 }
 
 @vertex
-fn node_vertex(@builtin(vertex_index) corner: u32, @builtin(instance_index) node: u32) -> Flat {
+fn node_vertex(@builtin(vertex_index) vertex: u32) -> Flat {
+  let node = vertex / 6u;
+  let corner = QUAD_CORNERS[vertex - node * 6u];
   let l = node / links.tokens;
   let i = node - l * links.tokens;
   let centre = vec2<f32>(links.b_origin_x, links.b_origin_y)

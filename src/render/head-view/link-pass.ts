@@ -1,5 +1,5 @@
 // The GPU side both link views share: the Links uniforms, one colour per group, the bind group over the
-// weights, and the render pass that draws every link in one instanced draw (plus the nodes' draw for the
+// weights, and the render pass that draws every link in one draw (plus the nodes' draw for the
 // layered graph). Made once; a frame rewrites the uniforms only when a field changed.
 import type { Engine } from '../../core/engine';
 import { DeviceLimitError, formatBytes, invalidArgument } from '../../core/errors';
@@ -102,12 +102,12 @@ export function createLinkPass(
       pass.setBindGroup(0, bindGroup);
       if (links > 0) {
         pass.setPipeline(pipelines.linksFor(format));
-        pass.draw(4, links);
+        pass.draw(6 * links); // one quad per link, pulled by vertex index
       }
       if (nodes && nodes.count > 0) {
         pass.setPipeline(pipelines.nodesFor(format));
         pass.setBindGroup(1, nodes.bindGroup);
-        pass.draw(4, nodes.count);
+        pass.draw(6 * nodes.count);
       }
       pass.end();
     },

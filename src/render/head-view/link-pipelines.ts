@@ -55,7 +55,7 @@ function buildLinkPipelines(device: GPUDevice): LinkPipelines {
           layout: layouts[entryPoint],
           vertex: { module, entryPoint },
           fragment: { module, entryPoint: 'fragment_main', targets: [{ format, blend: PREMULTIPLIED }] },
-          primitive: { topology: 'triangle-strip' },
+          primitive: { topology: 'triangle-list' },
         });
         byFormat.set(format, pipeline);
       }

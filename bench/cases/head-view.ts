@@ -1,0 +1,309 @@
+// Frame time of the head view with every link of 12 heads drawn, at n = 128 and 512 tokens (12·n² links:
+// 196,608 and 3,145,728), on three 512×512 canvases in one page, from the same P: random causal softmax
+// rows (seeded; above the diagonal exactly 0), line width max(1, 4·p) pixels, opacity p.
+//   ours: createHeadView, one instanced draw whose vertex shader reads P from its GPU buffer (no upload,
+//         no readback). ours_ms: GPU time from timestamps (empty compute passes before and after bracket
+//         the render pass); ours wall: record → submit → onSubmittedWorkDone.
+//   regl: createReglLinks (WebGL2), fed from the CPU as WebGL must be: P uploaded as a texture every
+//         frame, 6 vertices per link in one draw, a 1-pixel readPixels to wait for the GL. Wall clock.
+//   svg:  the BertViz way: one <line> per nonzero link (the zeros above the diagonal are left out, which
+//         favours SVG: BertViz draws them at opacity 0), stroke-width and stroke-opacity set per line from
+//         P each frame (alternating between two P so that every frame changes), then two
+//         requestAnimationFrame round trips: the second callback runs only after Chromium has done the
+//         style, layout and paint recording of the frame holding the change. Rasterization, which runs on
+//         other threads, is not included: the SVG time is a lower bound. Wall clock. Building the lines
+//         (once) is reported separately as svg_build_ms.
+// ratio = ours_ms / peer_ms (below 1: ours is faster); ours_fps_over_peer_wall = peer_ms / ours wall ms.
+// max_abs_err: for regl, the largest colour-byte difference between ours and regl over the pixels both
+// draw away from line edges (see imageError); null for svg (Chromium antialiases its lines).
+import { createGpuTimer, seededRandom, tensorFromArray, type Engine } from '../../src/index';
+import { createHeadView } from '../../src/render/head-view/head-view';
+import { headColour, headViewLayout } from '../../src/render/head-view/head-view-layout';
+import { createReglLinks } from '../../src/render/webgl/regl-links';
+import type { BenchCase, CaseResult, SampleCounts } from '../harness';
+import { benchCanvas, CANVAS_SIZE, drawToPixels, median } from './feature-grid';
+
+type LinkPeer = 'regl' | 'svg';
+type HeadViewParams = { n: number; peer: LinkPeer };
+
+const HEADS = 12;
+const LINE_WIDTH = 4;
+/** SVG frames of 1.5 M lines take seconds here: fewer samples at n = 512. */
+const SVG_SAMPLES_AT_512 = 3;
+
+interface Measured {
+  oursGpu: number[];
+  oursWall: number[];
+  peers: Record<LinkPeer, number[]>;
+  oursBytes: number;
+  peerBytes: Record<LinkPeer, number>;
+  reglError: number;
+  svgLines: number;
+  svgBuildMs: number;
+}
+
+const measured = new Map<number, Promise<Measured>>();
+
+export const headViewCase: BenchCase<HeadViewParams> = {
+  name: 'head-view',
+  peer: 'regl / svg',
+  params: [128, 512].flatMap((n) => (['regl', 'svg'] as const).map((peer) => ({ n, peer }))),
+  warmup: 2,
+  samples: 10,
+  setup() {
+    throw new Error('head-view measures itself');
+  },
+  async measure(engine, params, counts) {
+    let run = measured.get(params.n);
+    if (!run) {
+      run = measureAll(engine, params.n, counts);
+      measured.set(params.n, run);
+    }
+    const m = await run;
+    const oursMs = m.oursGpu.length > 0 ? median(m.oursGpu) : median(m.oursWall);
+    const peerMs = median(m.peers[params.peer]);
+    const result: CaseResult & Record<string, unknown> = {
+      name: 'head-view',
+      params,
+      ours_ms: oursMs,
+      peer: params.peer,
+      peer_ms: peerMs,
+      ratio: oursMs / peerMs,
+      ours_bytes: m.oursBytes,
+      peer_bytes: m.peerBytes[params.peer],
+      max_abs_err: params.peer === 'regl' ? m.reglError : null,
+      links: HEADS * params.n * params.n,
+      samples: { ours: m.oursWall.length, peer: m.peers[params.peer].length },
+      ours_fps_over_peer_wall: peerMs / median(m.oursWall),
+      ...(params.peer === 'svg' ? { svg_lines: m.svgLines, svg_build_ms: m.svgBuildMs } : {}),
+    };
+    return { result, wall: { ours_wall_ms: median(m.oursWall), peer_wall_ms: peerMs } };
+  },
+};
+
+/** [HEADS, n, n]: row i is a softmax of seeded logits in [-4, 4) over keys j ≤ i, and 0 for j > i. */
+export function causalSoftmax(n: number, seed: number): Float32Array {
+  const random = seededRandom(seed);
+  const p = new Float32Array(HEADS * n * n);
+  const row = new Float64Array(n);
+  for (let h = 0; h < HEADS; h++)
+    for (let i = 0; i < n; i++) {
+      let sum = 0;
+      for (let j = 0; j <= i; j++) sum += row[j] = Math.exp((random() * 2 - 1) * 4);
+      for (let j = 0; j <= i; j++) p[(h * n + i) * n + j] = row[j]! / sum;
+    }
+  return p;
+}
+
+async function measureAll(engine: Engine, n: number, counts: SampleCounts): Promise<Measured> {
+  const p = causalSoftmax(n, 6060 + n);
+  const other = causalSoftmax(n, 7070 + n); // the SVG's alternate frame
+  const weights = tensorFromArray(engine, p, [HEADS, n, n], { label: 'bench.headView.P' });
+  const tokens = Array.from({ length: n }, (_, i) => `t${i}`);
+  const ours = await buildOurs(engine, weights, tokens);
+  const reglCanvas = benchCanvas();
+  const regl = createReglLinks(reglCanvas, { heads: HEADS, tokens: n, lineWidth: LINE_WIDTH });
+  const heapBefore = jsHeapBytes();
+  const buildStarted = performance.now();
+  const svg = buildSvg(p, n);
+  await animationFrames(2);
+  const svgBuildMs = performance.now() - buildStarted;
+  const svgBytes = jsHeapBytes() - heapBefore;
+  const svgSamples = n >= 512 ? Math.min(counts.samples, SVG_SAMPLES_AT_512) : counts.samples;
+  let flip = false;
+  const peerFrames: Record<LinkPeer, () => Promise<number>> = {
+    regl: async () => {
+      const started = performance.now();
+      regl.upload(p);
+      regl.render();
+      regl.finish();
+      return performance.now() - started;
+    },
+    svg: async () => {
+      flip = !flip;
+      const started = performance.now();
+      svg.update(flip ? other : p);
+      await animationFrames(2);
+      return performance.now() - started;
+    },
+  };
+  try {
+    const m: Measured = {
+      oursGpu: [], oursWall: [], peers: { regl: [], svg: [] },
+      oursBytes: ours.bytes,
+      // regl: the P texture, the palette; svg: JS heap growth while the lines were built (NaN where
+      // performance.memory is missing; DOM memory outside the JS heap is not counted).
+      peerBytes: { regl: HEADS * n * n * 4 + HEADS * 4, svg: svgBytes },
+      reglError: 0,
+      svgLines: svg.lines,
+      svgBuildMs,
+    };
+    for (let i = 0; i < counts.warmup; i++) {
+      await ours.frame(false);
+      await peerFrames.regl();
+      if (i === 0) await peerFrames.svg();
+    }
+    for (let i = 0; i < counts.samples; i++) {
+      m.oursWall.push((await ours.frame(false))!);
+      const gpu = await ours.frame(true);
+      if (gpu !== null) m.oursGpu.push(gpu);
+      m.peers.regl.push(await peerFrames.regl());
+      if (i < svgSamples) m.peers.svg.push(await peerFrames.svg());
+    }
+    const oursPixels = await ours.pixels();
+    regl.upload(p);
+    regl.render();
+    m.reglError = imageError(oursPixels, regl.readPixels());
+    return m;
+  } finally {
+    svg.destroy();
+    regl.destroy();
+    ours.destroy();
+    weights.destroy();
+    for (const canvas of document.querySelectorAll('canvas[data-bench="feature-grid"]')) canvas.remove();
+  }
+}
+
+interface OursLinks {
+  bytes: number;
+  frame(timed: boolean): Promise<number | null>;
+  pixels(): Promise<Uint8Array>;
+  destroy(): void;
+}
+
+async function buildOurs(engine: Engine, weights: ReturnType<typeof tensorFromArray>, tokens: string[]): Promise<OursLinks> {
+  const device = engine.device;
+  const allocations = countBufferBytes(device);
+  const view = createHeadView(engine, {
+    canvas: benchCanvas(), weights, tokens, labels: false, interactive: false, lineWidth: LINE_WIDTH, label: 'bench.headView.view',
+  });
+  await engine.run('bench.headView.first', (encoder) => view.render(encoder));
+  const bytes = allocations.stop(); // the view's Links uniforms and head colours (P is the caller's)
+  const timer = createGpuTimer(engine, 1, 'bench.headView.timer');
+  const bracket: [GPUComputePassDescriptor, GPUComputePassDescriptor] = [{ label: 'bench.headView.begin' }, { label: 'bench.headView.end' }];
+  return {
+    bytes,
+    async frame(timed) {
+      const started = performance.now();
+      const encoder = device.createCommandEncoder({ label: 'bench.headView.frame' });
+      const writes = timed ? timer.pass('ours') : undefined;
+      if (writes) {
+        bracket[0].timestampWrites = { querySet: writes.querySet, beginningOfPassWriteIndex: writes.beginningOfPassWriteIndex! };
+        bracket[1].timestampWrites = { querySet: writes.querySet, endOfPassWriteIndex: writes.endOfPassWriteIndex! };
+        encoder.beginComputePass(bracket[0]).end();
+      }
+      view.render(encoder);
+      if (writes) {
+        encoder.beginComputePass(bracket[1]).end();
+        timer.resolve(encoder);
+      }
+      engine.submit([encoder.finish()]);
+      await device.queue.onSubmittedWorkDone();
+      const wall = performance.now() - started;
+      if (!timed) return wall;
+      return writes ? ((await timer.read()).get('ours') ?? null) : null;
+    },
+    pixels: () => drawToPixels(engine, (encoder, target) => view.draw(encoder, target, CANVAS_SIZE, CANVAS_SIZE, 'rgba8unorm')),
+    destroy() {
+      timer.destroy();
+      view.destroy();
+    },
+  };
+}
+
+/** One SVG <line> per nonzero link, placed as the head view places its links; update() restyles them all. */
+function buildSvg(p: Float32Array, n: number): { lines: number; update(values: Float32Array): void; destroy(): void } {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('width', String(CANVAS_SIZE));
+  svg.setAttribute('height', String(CANVAS_SIZE));
+  svg.style.cssText = `display:block;background:#1f1f1f;width:${CANVAS_SIZE}px;height:${CANVAS_SIZE}px`;
+  const layout = headViewLayout(CANVAS_SIZE, CANVAS_SIZE, n);
+  const elements: SVGLineElement[] = [];
+  const index: number[] = [];
+  for (let h = 0; h < HEADS; h++) {
+    const group = document.createElementNS(ns, 'g');
+    const [r, g, b] = headColour(h).map((c) => Math.round(c * 255));
+    group.setAttribute('stroke', `rgb(${r},${g},${b})`);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j <= i; j++) {
+        const k = (h * n + i) * n + j;
+        if (!(p[k]! > 0)) continue;
+        const line = document.createElementNS(ns, 'line');
+        line.setAttribute('x1', String(layout.queryX));
+        line.setAttribute('y1', String(layout.top + i * layout.row));
+        line.setAttribute('x2', String(layout.keyX));
+        line.setAttribute('y2', String(layout.top + j * layout.row));
+        group.append(line);
+        elements.push(line);
+        index.push(k);
+      }
+    svg.append(group);
+  }
+  const update = (values: Float32Array) => {
+    for (let e = 0; e < elements.length; e++) {
+      const value = values[index[e]!]!;
+      elements[e]!.setAttribute('stroke-width', String(Math.max(1, LINE_WIDTH * value)));
+      elements[e]!.setAttribute('stroke-opacity', String(value));
+    }
+  };
+  update(p);
+  document.body.append(svg);
+  return { lines: elements.length, update, destroy: () => svg.remove() };
+}
+
+function animationFrames(count: number): Promise<void> {
+  return new Promise((resolve) => {
+    const step = (left: number) => (left === 0 ? resolve() : requestAnimationFrame(() => step(left - 1)));
+    step(count);
+  });
+}
+
+function jsHeapBytes(): number {
+  const memory = (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory;
+  return memory ? memory.usedJSHeapSize : NaN;
+}
+
+/**
+ * Largest colour-byte difference between ours and regl over the pixels whose 3×3 neighbourhood is uniform
+ * in both pictures: there both rasterizers agree which links cover the pixel, so only the blending
+ * arithmetic can differ (edges, where float32 positions may tip a pixel either way, are left out).
+ */
+function imageError(a: Uint8Array, b: Uint8Array): number {
+  let worst = 0;
+  const size = CANVAS_SIZE;
+  const flat = (img: Uint8Array, x: number, y: number) => {
+    const centre = (y * size + x) * 4;
+    for (let dy = -1; dy <= 1; dy++)
+      for (let dx = -1; dx <= 1; dx++) {
+        const at = ((y + dy) * size + x + dx) * 4;
+        for (let c = 0; c < 3; c++) if (img[at + c] !== img[centre + c]) return false;
+      }
+    return true;
+  };
+  for (let y = 1; y < size - 1; y++)
+    for (let x = 1; x < size - 1; x++) {
+      if (!flat(a, x, y) || !flat(b, x, y)) continue;
+      for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(a[(y * size + x) * 4 + c]! - b[(y * size + x) * 4 + c]!));
+    }
+  return worst;
+}
+
+/** Bytes of every GPUBuffer created on `device` until stop(). */
+function countBufferBytes(device: GPUDevice): { stop(): number } {
+  const own = Object.prototype.hasOwnProperty.call(device, 'createBuffer');
+  const original = device.createBuffer;
+  let bytes = 0;
+  device.createBuffer = function createBuffer(this: GPUDevice, descriptor: GPUBufferDescriptor): GPUBuffer {
+    const buffer = original.call(this, descriptor);
+    bytes += buffer.size;
+    return buffer;
+  };
+  return {
+    stop() {
+      if (own) device.createBuffer = original;
+      else delete (device as Partial<GPUDevice>).createBuffer;
+      return bytes;
+    },
+  };
+}

@@ -19,6 +19,8 @@ function demoPages(): Record<string, string> {
 
 export default defineConfig(({ mode }) => ({
   server: { host: '127.0.0.1' },
+  // Relative asset URLs in the library build: the flow worker is found beside glassbox.js, wherever it is served.
+  base: mode === 'demos' ? undefined : './',
   // Bundled up front: discovered while a demo runs, they make vite re-bundle and reload the page.
   optimizeDeps: {
     include: ['@tensorflow/tfjs-layers', '@tensorflow/tfjs-converter', '@tensorflow/tfjs-core/dist/register_all_gradients', 'regl'],

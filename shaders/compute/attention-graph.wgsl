@@ -12,11 +12,12 @@
 //          For mean, selection compares head SUMS (the same order as means, with no rounded division).
 // Status:  NaN/±Inf entries of p are counted (fused as 0) and the smallest linear index into p kept, so
 //          the host can say where they are instead of spreading NaN.
-// Layout:  one workgroup of 256 threads per (layer, row); thread t owns columns t, t + 256, ... in every
+// Layout:  one workgroup of 64 threads per (layer, row); thread t owns columns t, t + 64, ... in every
 //          phase, so it only ever reads back graph entries it wrote itself (no storage barrier needed).
-// Cost:    per row: heads·n reads of p; n writes of the fused row; with discard, 4 passes re-reading
-//          the row plus 256-bucket histograms and scans in workgroup memory (8 barriers each); then one
-//          read-write pass to add I and sum, and one to scale. O(heads·n²) per layer, no n×n workspace.
+// Cost:    per row: heads·n reads of p; n writes of the fused row; with discard, 4 passes re-reading the
+//          row into a 256-bucket histogram in workgroup memory, walked by one thread (3 barriers a pass);
+//          then one read-write pass to add I and sum, and one to scale. O(heads·n²) per layer, no n×n
+//          workspace. Barriers are kept few: on CPU-like devices (SwiftShader) they dominate short rows.
 
 struct Params {
   layers: u32,
@@ -38,14 +39,13 @@ struct Status {
 @group(0) @binding(3) var<storage, read> p: array<f32>;
 @group(0) @binding(4) var<uniform> params: Params;
 
-const THREADS: u32 = 256u;
+const THREADS: u32 = 64u;
 const RADIX_BITS: u32 = 8u;
-const BUCKETS: u32 = 256u;  // 2^RADIX_BITS, one per thread
+const BUCKETS: u32 = 256u;  // 2^RADIX_BITS
 
 var<workgroup> histogram: array<atomic<u32>, 256>;
-var<workgroup> scan: array<u32, 256>;
 var<workgroup> chosen: vec2<u32>;  // (digit, rank within that digit's bucket) of the current pass
-var<workgroup> partial: array<f32, 256>;
+var<workgroup> partial: array<f32, 64>;
 
 // Head fusion of p[l, :, i, j] for selection: the sum for mean (divided later), max or min otherwise.
 fn fused_key(l: u32, i: u32, j: u32) -> f32 {
@@ -72,13 +72,17 @@ fn fused_key(l: u32, i: u32, j: u32) -> f32 {
 }
 
 // Ordered bits of the row's rank-th smallest key (rank from 1): radix select, most significant digit first.
+// One thread walks the 256 bucket counts: on a CPU-like device (SwiftShader) barriers cost far more than
+// 256 adds, and a parallel scan needs eight of them.
 fn select_rank(base: u32, t: u32, rank_in: u32) -> u32 {
   var prefix = 0u;
   var rank = rank_in;
   for (var digit_pass = 0u; digit_pass < 4u; digit_pass++) {
     let shift = 32u - RADIX_BITS * (digit_pass + 1u);
     let known_mask = select(0xffffffffu << (shift + RADIX_BITS), 0u, digit_pass == 0u);
-    atomicStore(&histogram[t], 0u);
+    for (var bucket = t; bucket < BUCKETS; bucket += THREADS) {
+      atomicStore(&histogram[bucket], 0u);
+    }
     workgroupBarrier();
     for (var j = t; j < params.n; j += THREADS) {
       let bits = ordered_bits(graph[base + j]);
@@ -87,21 +91,16 @@ fn select_rank(base: u32, t: u32, rank_in: u32) -> u32 {
       }
     }
     workgroupBarrier();
-    scan[t] = atomicLoad(&histogram[t]);
-    // Inclusive prefix sum over the 256 buckets (Hillis–Steele).
-    for (var stride = 1u; stride < BUCKETS; stride *= 2u) {
-      workgroupBarrier();
-      var other = 0u;
-      if (t >= stride) {
-        other = scan[t - stride];
+    if (t == 0u) {
+      var below = 0u;
+      for (var bucket = 0u; bucket < BUCKETS; bucket++) {
+        let count = atomicLoad(&histogram[bucket]);
+        if (below + count >= rank) {
+          chosen = vec2<u32>(bucket, rank - below);
+          break;
+        }
+        below += count;
       }
-      workgroupBarrier();
-      scan[t] += other;
-    }
-    workgroupBarrier();
-    let below = scan[t] - atomicLoad(&histogram[t]);
-    if (below < rank && rank <= scan[t]) {
-      chosen = vec2<u32>(t, rank - below);
     }
     let picked = workgroupUniformLoad(&chosen);
     prefix |= picked.x << shift;
@@ -110,20 +109,20 @@ fn select_rank(base: u32, t: u32, rank_in: u32) -> u32 {
   return prefix;
 }
 
-// Sum of `value` over the workgroup; every thread gets it.
+// Sum of `value` over the workgroup; every thread gets it. Each thread adds the 64 partial sums itself:
+// two barriers instead of a tree's six.
 fn workgroup_sum(t: u32, value: f32) -> f32 {
   workgroupBarrier();
   partial[t] = value;
-  for (var stride = THREADS / 2u; stride > 0u; stride /= 2u) {
-    workgroupBarrier();
-    if (t < stride) {
-      partial[t] += partial[t + stride];
-    }
+  workgroupBarrier();
+  var sum = 0.0;
+  for (var k = 0u; k < THREADS; k++) {
+    sum += partial[k];
   }
-  return workgroupUniformLoad(&partial[0]);
+  return sum;
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(64)
 fn attention_graph(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) t: u32) {
   let row = group.y * params.groups_per_slice + group.x;
   // The grid has whole rows of workgroups: the spare ones leave together (uniformly).

@@ -1,0 +1,58 @@
+// Attention rollout across 12 layers of 12 heads: our kernels (head mean, + I, row normalization and the
+// product chain, in one compute pass) against the same computation as tfjs-webgpu ops: mean over heads,
+// add the identity, divide each row by its sum, then a chain of L − 1 matMuls. Both read the same P;
+// max_abs_err compares the full rollout R_{L-1}.
+import * as tf from '@tensorflow/tfjs-core';
+import { tensorFromTf } from '../../src/index';
+// Not yet re-exported from src/index.ts.
+import { createAttentionRolloutKernel } from '../../src/kernels/attention-rollout';
+import { randomSoftmaxRows } from '../../src/reference/attention-rollout';
+import { tensorFromArray } from '../../src/memory/gpu-tensor';
+import type { BenchCase } from '../harness';
+
+type RolloutCaseParams = { L: number; H: number; n: number };
+
+export const rolloutCase: BenchCase<RolloutCaseParams> = {
+  name: 'rollout',
+  peer: 'tfjs-webgpu',
+  params: [128, 512].map((n) => ({ L: 12, H: 12, n })),
+  warmup: 1,
+  samples: 10,
+  setup(engine, { L, H, n }) {
+    // Softmax rows of logits in [-3, 3): neither flat nor one-hot, as in a trained model.
+    const p = tf.tensor(randomSoftmaxRows(L * H * n, n, 1), [L, H, n, n], 'float32');
+    const identity = tf.eye(n);
+    const pGpu = tensorFromTf(engine, p); // our view of tfjs's own buffer (zero-copy); uploads P now
+    const params = { layers: L, heads: H, n, fusion: 'mean' as const, discardRatio: 0 };
+    return {
+      ours() {
+        const kernel = createAttentionRolloutKernel(engine, 'bench.rollout');
+        const zeros = new Float32Array(L * n * n);
+        const graph = tensorFromArray(engine, zeros, [L, n, n], { label: 'bench.rollout.graph' });
+        const rollout = tensorFromArray(engine, zeros, [L, n, n], { label: 'bench.rollout.rollout' });
+        const io = { graph: graph.buffer, rollout: rollout.buffer, weights: pGpu.buffer };
+        return {
+          record: (encoder, timestampWrites) => kernel.record(encoder, io, params, timestampWrites),
+          read: () => rollout.readRange((L - 1) * n * n, n * n),
+          dispose() {
+            kernel.destroy();
+            graph.destroy();
+            rollout.destroy();
+          },
+        };
+      },
+      peer() {
+        const fused = tf.add(tf.mean(p, 1), identity); // [L, n, n]
+        const graph = tf.div(fused, tf.sum(fused, -1, true)); // keepDims: each row by its own sum
+        const layers = tf.unstack(graph);
+        let rollout = layers[0]!;
+        for (let l = 1; l < L; l++) rollout = tf.matMul(layers[l]!, rollout);
+        return rollout;
+      },
+      dispose() {
+        pGpu.destroy();
+        tf.dispose([p, identity]);
+      },
+    };
+  },
+};

@@ -201,3 +201,43 @@ export {
 export { createFftImage, createPixelImage, type FftImage, type PixelImage } from './kernels/optvis-fft';
 export { exportPng, imageToRgba, type ExportPngOptions } from './render/export-png';
 export { createLossCurve, LOSS_PALETTE, type LossCurve, type LossCurveOptions } from './render/loss-curve';
+export {
+  attentionWeightsFrom,
+  hasAttentionWeights,
+  ROW_SUM_TOLERANCE,
+  type StackedAttentionWeights,
+} from './io/attention-weight-tensors';
+export {
+  attentionRollout,
+  type AttentionRolloutOptions,
+  type AttentionRolloutResult,
+  type HeadFusion,
+} from './attention/attention-rollout';
+export { createAttentionRolloutKernel, type AttentionRolloutKernel } from './kernels/attention-rollout';
+export { referenceAttentionRollout, type ReferenceRolloutOptions } from './reference/attention-rollout';
+export { createHeadView, type HeadView, type HeadViewOptions, type TokenFocus } from './render/head-view/head-view';
+export { HEAD_PALETTE, headColour, type TokenSide } from './render/head-view/head-view-layout';
+export {
+  createLayeredGraphView,
+  type LayeredGraphView,
+  type LayeredGraphViewOptions,
+  type LayeredNodeValues,
+} from './render/head-view/layered-graph-view';
+export type { LinkStyle } from './render/head-view/link-options';
+export {
+  createNeuronView,
+  type NeuronView,
+  type NeuronViewOptions,
+  type NeuronHeadSummary,
+  type NeuronSelection,
+} from './render/neuron-view/neuron-view';
+export { referenceNeuronPanel } from './reference/neuron-panel';
+export {
+  createTokenHighlight,
+  type TokenHighlight,
+  type TokenHighlightOptions,
+  type TokenHighlightRange,
+} from './render/token-highlight';
+export { attentionFlow, maxAttentionFlowTokens, type AttentionFlowOptions } from './attention/attention-flow';
+export { createAttentionFlowWorker, type AttentionFlowWorker } from './attention/attention-flow-client';
+export { referenceAttentionFlow } from './reference/attention-flow';

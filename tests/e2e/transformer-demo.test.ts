@@ -1,0 +1,120 @@
+// The transformer-views demo in headless Chromium: the shipped model's attention in all six panels with
+// no console error; choosing a head, rollout and flow recolour the text; a dropped safetensors file of P
+// replaces the model's attention, and a malformed one is reported while the picture stays. The screenshot
+// is the README's picture (docs/images/transformer-demo.png).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import type { Page } from 'puppeteer';
+import { describe, expect, it } from 'vitest';
+import { writeSafetensors } from '../../src/io/safetensors-writer';
+import { referenceAttentionWeights } from '../../src/reference/attention';
+import { randomFloats } from '../../src/reference/random';
+import { distinctColours, useDemoPage } from '../helpers/browser-page';
+
+const demo = useDemoPage({ width: 1280, height: 1100 });
+
+interface DemoState {
+  ready: boolean;
+  framesDrawn: number;
+  layers: number;
+  heads: number;
+  tokens: number;
+  selection: { layer: number; head: number; query: number; key: number } | null;
+  highlight: string;
+  error: string | null;
+}
+type DemoWindow = { glassboxDemo: DemoState & { select(s: object): Promise<void>; setHighlight(mode: string): Promise<void> } };
+
+const demoState = (page: Page) => page.evaluate(() => {
+  const { select, setHighlight, ...state } = (window as unknown as DemoWindow).glassboxDemo;
+  void select;
+  void setHighlight;
+  return state;
+});
+
+async function framesAfter(page: Page, count: number): Promise<void> {
+  const start = (await demoState(page)).framesDrawn;
+  await page.waitForFunction((target) => (window as unknown as DemoWindow).glassboxDemo.framesDrawn >= target, { timeout: 60_000 }, start + count);
+}
+
+async function dropFile(page: Page, name: string, bytes: Uint8Array): Promise<void> {
+  await page.evaluate(
+    (fileName, data) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([new Uint8Array(data)], fileName));
+      window.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    },
+    name,
+    Array.from(bytes),
+  );
+}
+
+/** Causal softmax rows of seeded random scores: [layers, heads, n, n]. */
+function causalWeights(layers: number, heads: number, n: number): Float32Array {
+  const d = 8;
+  const q = randomFloats(layers * heads * n * d, 11, 2);
+  const k = randomFloats(layers * heads * n * d, 12, 2);
+  const p = referenceAttentionWeights({ q, k, batch: layers * heads, nq: n, nk: n, d, causal: true });
+  return Float32Array.from(p);
+}
+
+describe('demos/transformer', () => {
+  it("draws the shipped model's attention in every panel, with no console error", async () => {
+    const { page, url, consoleErrors } = demo();
+    await page.goto(`${url}/demos/transformer/`);
+    await page.waitForFunction(
+      () => {
+        const state = (window as unknown as DemoWindow).glassboxDemo;
+        return state?.error || (state?.ready && state.framesDrawn >= 5);
+      },
+      { timeout: 150_000 },
+    );
+    const state = await demoState(page);
+    expect(state.error).toBeNull();
+    expect(state.layers).toBeGreaterThanOrEqual(2);
+    expect(state.tokens).toBe(63);
+    expect(state.highlight).toMatch(/^Text coloured by attention of layer 1, head 0 from “d” \(62\)/);
+
+    await page.evaluate(() => (window as unknown as DemoWindow).glassboxDemo.select({ layer: 0, head: 1, query: 40, key: 3 }));
+    expect((await demoState(page)).selection).toEqual({ layer: 0, head: 1, query: 40, key: 3 });
+    for (const mode of ['rollout', 'flow']) {
+      await page.evaluate((m) => (window as unknown as DemoWindow).glassboxDemo.setHighlight(m), mode);
+      expect((await demoState(page)).highlight).toMatch(new RegExp(`^Text coloured by ${mode === 'flow' ? 'attention flow' : 'rollout'}.*brightest 0\\.\\d`));
+    }
+    await framesAfter(page, 3);
+
+    const shot = await page.screenshot({ type: 'png', fullPage: true });
+    for (const selector of ['#head-view', '#model-view', '#detail-view', '#neuron-view', '#flow-view', '#token-text']) {
+      const box = (await (await page.$(selector))!.boundingBox())!;
+      expect(distinctColours(shot, box), selector).toBeGreaterThan(8);
+    }
+    mkdirSync('docs/images', { recursive: true });
+    writeFileSync('docs/images/transformer-demo.png', shot);
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('shows a dropped file of P, and reports a malformed one while the picture stays', async () => {
+    const { page, consoleErrors } = demo();
+    const [layers, heads, n] = [3, 2, 9];
+    const bytes = writeSafetensors(
+      Object.fromEntries(
+        Array.from({ length: layers }, (_, l) => [
+          `attentions.${l}`,
+          { data: causalWeights(layers, heads, n).subarray(l * heads * n * n, (l + 1) * heads * n * n), shape: [1, heads, n, n] },
+        ]),
+      ),
+    );
+    await dropFile(page, 'attentions.safetensors', bytes);
+    await page.waitForFunction(() => (window as unknown as DemoWindow).glassboxDemo.tokens === 9, { timeout: 60_000 });
+    const state = await demoState(page);
+    expect(state).toMatchObject({ layers, heads, tokens: n, error: null });
+    expect(await page.$eval('#status', (el) => el.textContent)).toMatch(/Showing P from attentions\.safetensors/);
+    expect(await page.$eval('#neuron-panel', (el) => (el as HTMLElement).hidden)).toBe(true); // no Q and K in a file of P
+
+    await dropFile(page, 'broken.safetensors', bytes.subarray(0, bytes.length - 5));
+    await page.waitForFunction(() => (window as unknown as DemoWindow).glassboxDemo.error !== null, { timeout: 30_000 });
+    expect((await demoState(page)).error).toMatch(/broken|truncated|bytes/i);
+    expect((await demoState(page)).tokens).toBe(9); // the last good picture stays
+    await framesAfter(page, 3);
+    expect(consoleErrors).toEqual([]);
+  });
+});

@@ -104,7 +104,10 @@ describe('demos/transformer', () => {
       ),
     );
     await dropFile(page, 'attentions.safetensors', bytes);
-    await page.waitForFunction(() => (window as unknown as DemoWindow).glassboxDemo.tokens === 9, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => (window as unknown as DemoWindow).glassboxDemo.error !== null || /^Showing P/.test(document.querySelector('#status')!.textContent ?? ''),
+      { timeout: 60_000 },
+    );
     const state = await demoState(page);
     expect(state).toMatchObject({ layers, heads, tokens: n, error: null });
     expect(await page.$eval('#status', (el) => el.textContent)).toMatch(/Showing P from attentions\.safetensors/);

@@ -108,7 +108,8 @@ async function measureAll(engine: Engine, n: number, counts: SampleCounts): Prom
   const svg = buildSvg(p, n);
   await animationFrames(2);
   const svgBuildMs = performance.now() - buildStarted;
-  const svgBytes = jsHeapBytes() - heapBefore;
+  const heapGrowth = jsHeapBytes() - heapBefore;
+  const svgBytes = heapGrowth >= 0 ? heapGrowth : NaN; // a collection during the build hides the growth
   const svgSamples = n >= 512 ? Math.min(counts.samples, SVG_SAMPLES_AT_512) : counts.samples;
   let flip = false;
   const peerFrames: Record<LinkPeer, () => Promise<number>> = {
@@ -131,9 +132,10 @@ async function measureAll(engine: Engine, n: number, counts: SampleCounts): Prom
     const m: Measured = {
       oursGpu: [], oursWall: [], peers: { regl: [], svg: [] },
       oursBytes: ours.bytes,
-      // regl: the P texture, the palette; svg: JS heap growth while the lines were built (NaN where
-      // performance.memory is missing; DOM memory outside the JS heap is not counted).
-      peerBytes: { regl: HEADS * n * n * 4 + HEADS * 4, svg: svgBytes },
+      // regl: the P texture, its vertex-index buffer (6 floats per link of one chunk of ≤ 2^21 links)
+      // and the palette; svg: JS heap growth while the lines were built (NaN where performance.memory is
+      // missing or a collection ran meanwhile; DOM memory outside the JS heap is not counted).
+      peerBytes: { regl: HEADS * n * n * 4 + Math.min(HEADS * n * n, 1 << 21) * 6 * 4 + HEADS * 4, svg: svgBytes },
       reglError: 0,
       svgLines: svg.lines,
       svgBuildMs,

@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { colormapIndex, colormapRgba, tensorFromArray, type GpuTensor } from '../../src/index';
 import { createHeadView, type HeadView, type HeadViewOptions } from '../../src/render/head-view/head-view';
-import { HEAD_PALETTE, tokenY } from '../../src/render/head-view/head-view-layout';
+import { HEAD_PALETTE, headViewLayout, tokenY } from '../../src/render/head-view/head-view-layout';
 import { nodeCentre } from '../../src/render/head-view/layered-graph-layout';
 import { createLayeredGraphView, type LayeredGraphView, type LayeredGraphViewOptions } from '../../src/render/head-view/layered-graph-view';
 import { drawPixels } from '../helpers/draw-pixels';
@@ -212,11 +212,11 @@ describe('HeadView labels, pointer and errors', () => {
     ]);
     const box = canvas.getBoundingClientRect();
     const css = box.width / canvas.width;
-    const layout = { ...view.layout, ...{ queryX: WIDTH / 4, keyX: (3 * WIDTH) / 4 } };
+    const layout = headViewLayout(canvas.width, canvas.height, N); // the canvas's own arrangement
     for (const el of view.labels) {
       const rect = el.getBoundingClientRect();
       const i = Number(el.dataset['index']);
-      expect(rect.top + rect.height / 2, `label ${el.textContent} centred on its row`).toBeCloseTo(box.top + tokenY({ ...layout, row: HEIGHT / N, top: HEIGHT / N / 2 }, i) * css, 0);
+      expect(rect.top + rect.height / 2, `label ${el.textContent} centred on its row`).toBeCloseTo(box.top + tokenY(layout, i) * css, 0);
       if (el.dataset['side'] === 'query') expect(rect.right).toBeLessThanOrEqual(box.left + layout.queryX * css);
       else expect(rect.left).toBeGreaterThanOrEqual(box.left + layout.keyX * css);
     }

@@ -216,7 +216,17 @@ export {
 export { createAttentionRolloutKernel, type AttentionRolloutKernel } from './kernels/attention-rollout';
 export { referenceAttentionRollout, type ReferenceRolloutOptions } from './reference/attention-rollout';
 export { createHeadView, type HeadView, type HeadViewOptions, type TokenFocus } from './render/head-view/head-view';
-export { HEAD_PALETTE, headColour, type TokenSide } from './render/head-view/head-view-layout';
+export {
+  headViewLayout,
+  tokenY,
+  tokenAt,
+  HEAD_PALETTE,
+  headColour,
+  type HeadViewLayout,
+  type TokenSide,
+} from './render/head-view/head-view-layout';
+export { layeredGraphLayout, nodeCentre, type LayeredGraphLayout } from './render/head-view/layered-graph-layout';
+export { createReglLinks, type ReglLinks, type ReglLinksOptions } from './render/webgl/regl-links';
 export {
   createLayeredGraphView,
   type LayeredGraphView,
@@ -239,5 +249,9 @@ export {
   type TokenHighlightRange,
 } from './render/token-highlight';
 export { attentionFlow, maxAttentionFlowTokens, type AttentionFlowOptions } from './attention/attention-flow';
-export { createAttentionFlowWorker, type AttentionFlowWorker } from './attention/attention-flow-client';
-export { referenceAttentionFlow } from './reference/attention-flow';
+export {
+  createAttentionFlowWorker,
+  type AttentionFlowWorker,
+  type AttentionFlowWorkerOptions,
+} from './attention/attention-flow-client';
+export { referenceAttentionFlow, randomAttentionGraph } from './reference/attention-flow';

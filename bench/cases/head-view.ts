@@ -16,10 +16,16 @@
 // ratio = ours_ms / peer_ms (below 1: ours is faster); ours_fps_over_peer_wall = peer_ms / ours wall ms.
 // max_abs_err: for regl, the largest colour-byte difference between ours and regl over the pixels both
 // draw away from line edges (see imageError); null for svg (Chromium antialiases its lines).
-import { createGpuTimer, seededRandom, tensorFromArray, type Engine } from '../../src/index';
-import { createHeadView } from '../../src/render/head-view/head-view';
-import { headColour, headViewLayout } from '../../src/render/head-view/head-view-layout';
-import { createReglLinks } from '../../src/render/webgl/regl-links';
+import {
+  createGpuTimer,
+  createHeadView,
+  createReglLinks,
+  headColour,
+  headViewLayout,
+  seededRandom,
+  tensorFromArray,
+  type Engine,
+} from '../../src/index';
 import type { BenchCase, CaseResult, SampleCounts } from '../harness';
 import { benchCanvas, CANVAS_SIZE, drawToPixels, median } from './feature-grid';
 

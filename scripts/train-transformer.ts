@@ -4,7 +4,7 @@
 //   npx tsx scripts/train-transformer.ts --steps 20   # a quick look at the speed; writes nothing
 //
 // Data: tiny Shakespeare (demos/long-attention/shakespeare.txt), characters; the last 10% is validation.
-// Half the sequences have a span of their first half copied into their second half (data.ts), so that
+// Three quarters of the sequences have a span of their first half copied into their second half (data.ts), so that
 // induction heads pay off. Model: 2 layers, 4 heads, d_model 64, MLP 256, pre-LayerNorm, context 64 (config below).
 // Adam (β 0.9/0.98), linear warmup then cosine decay to 10% of the peak rate, gradients clipped by norm.
 //
@@ -28,9 +28,9 @@ import { crossEntropy, forwardBatch, meanCrossEntropy } from '../demos/shared/tr
 import { writeTransformerWeights } from '../demos/shared/transformer/weights';
 
 const SEED = 1234;
-const STEPS = 700;
+const STEPS = 1000;
 const BATCH = 16;
-const PEAK_LEARNING_RATE = 3e-3;
+const PEAK_LEARNING_RATE = 4e-3;
 const WARMUP_STEPS = 100;
 const CLIP_NORM = 1;
 const TEXT = 'demos/long-attention/shakespeare.txt';

@@ -18,9 +18,9 @@ export interface SequenceRecipe {
 
 export const SEQUENCE_RECIPE: Readonly<SequenceRecipe> = Object.freeze({
   nCtx: 64,
-  repeatFraction: 0.5,
-  minSpan: 6,
-  maxSpan: 24,
+  repeatFraction: 0.75,
+  minSpan: 8,
+  maxSpan: 28,
 });
 
 /** The last 10% of the text's characters are validation, the rest training. */

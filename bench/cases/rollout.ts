@@ -3,11 +3,9 @@
 // (a sum of the head slices), add the identity, divide each row by its sum, then a chain of L − 1 matMuls. Both read the same P;
 // max_abs_err compares the full rollout R_{L-1}.
 import * as tf from '@tensorflow/tfjs-core';
-import { tensorFromTf } from '../../src/index';
-// Not yet re-exported from src/index.ts.
-import { createAttentionRolloutKernel } from '../../src/kernels/attention-rollout';
+import { createAttentionRolloutKernel, tensorFromArray, tensorFromTf } from '../../src/index';
+// Not re-exported from src/index.ts yet.
 import { randomSoftmaxRows } from '../../src/reference/attention-rollout';
-import { tensorFromArray } from '../../src/memory/gpu-tensor';
 import type { BenchCase } from '../harness';
 
 type RolloutCaseParams = { L: number; H: number; n: number };

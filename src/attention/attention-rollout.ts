@@ -2,14 +2,15 @@
 //   Ā_l = fuse_h P_l,h (mean / max / min), then per row: discard the smallest entries, Â_l = rownorm(Ā_l + I);
 //   R_l = Â_l · Â_{l-1} ··· Â_0, so R_{L-1} is the full rollout.
 import type { Engine } from '../core/engine';
-import { DeviceLimitError, NonFiniteError, formatBytes, formatCount, invalidArgument } from '../core/errors';
+import { NonFiniteError, formatCount, invalidArgument } from '../core/errors';
 import {
   createAttentionRolloutKernel,
   type AttentionRolloutKernel,
   type AttentionRolloutParams,
   type HeadFusion,
 } from '../kernels/attention-rollout';
-import { GpuTensor, createTensorBuffer, sizeOf } from '../memory/gpu-tensor';
+import { assertShapeBindable } from '../kernels/kernel-bindings';
+import { GpuTensor, createTensorBuffer } from '../memory/gpu-tensor';
 import { readBufferRange } from '../memory/readback';
 
 export type { HeadFusion } from '../kernels/attention-rollout';
@@ -51,8 +52,9 @@ export async function attentionRollout(
   const label = options.label ?? 'attentionRollout';
   const params = rolloutParams(weights, options);
   const outShape = [params.layers, params.n, params.n];
-  assertBindable(engine, label, 'P', weights.shape);
-  assertBindable(engine, label, 'the graph and the rollout each', outShape);
+  const hint = 'Roll out fewer layers or tokens per call.';
+  assertShapeBindable(label, 'P', weights.shape, engine.limits, hint);
+  assertShapeBindable(label, 'the graph and the rollout each', outShape, engine.limits, hint);
   if (options.out) assertOut(options.out, weights, outShape);
 
   const created: GpuTensor[] = [];
@@ -115,16 +117,6 @@ function assertOut(out: { graph: GpuTensor; rollout: GpuTensor }, weights: GpuTe
   invalidArgument(out.graph.buffer !== out.rollout.buffer, () => 'out.graph and out.rollout must be different buffers.');
 }
 
-function assertBindable(engine: Engine, label: string, what: string, shape: readonly number[]): void {
-  const bytes = sizeOf(shape) * 4;
-  const limit = engine.limits.maxStorageBufferBindingSize;
-  if (bytes > limit) {
-    throw new DeviceLimitError(
-      `${label}: ${what} of shape [${shape.join(', ')}] needs ${formatBytes(bytes)} in one binding, but this ` +
-        `device's maxStorageBufferBindingSize is ${formatBytes(limit)}. Roll out fewer layers or tokens per call.`,
-    );
-  }
-}
 
 function nonFiniteError(label: string, count: number, first: number, p: AttentionRolloutParams): NonFiniteError {
   const col = first % p.n;

@@ -1,11 +1,12 @@
 // attentionWeights(engine, q, k): P = softmax(Q Kᵀ · scale + mask) as a GpuTensor, computed in place.
 import type { Engine } from '../core/engine';
-import { DeviceLimitError, NonFiniteError, formatBytes, formatCount, invalidArgument } from '../core/errors';
+import { NonFiniteError, formatCount, invalidArgument } from '../core/errors';
 import {
   createAttentionWeightsKernel,
   type AttentionWeightsKernel,
   type AttentionWeightsParams,
 } from '../kernels/attention-weights';
+import { assertShapeBindable } from '../kernels/kernel-bindings';
 import { GpuTensor, createTensorBuffer, sizeOf } from '../memory/gpu-tensor';
 import { readBufferRange } from '../memory/readback';
 
@@ -46,9 +47,10 @@ export async function attentionWeights(
   const label = options.label ?? 'attentionWeights';
   const params = attentionParams(q, k, options);
   const outShape = [...q.shape.slice(0, -1), params.nk];
-  assertBindable(engine, label, 'P', outShape);
-  assertBindable(engine, label, 'Q', q.shape);
-  assertBindable(engine, label, 'K', k.shape);
+  const hint = 'Use fewer heads or tokens per call (or the long-sequence explorer, which never holds N×N).';
+  assertShapeBindable(label, 'P', outShape, engine.limits, hint);
+  assertShapeBindable(label, 'Q', q.shape, engine.limits, hint);
+  assertShapeBindable(label, 'K', k.shape, engine.limits, hint);
 
   if (options.out) assertOutShape(options.out, outShape);
   const out = options.out ?? new GpuTensor({ engine, buffer: createTensorBuffer(engine, outShape, `${label}.P`), shape: outShape });
@@ -117,17 +119,6 @@ export function attentionParams(q: GpuTensor, k: GpuTensor, options: AttentionWe
   };
 }
 
-function assertBindable(engine: Engine, label: string, what: string, shape: readonly number[]): void {
-  const bytes = sizeOf(shape) * 4;
-  const limit = engine.limits.maxStorageBufferBindingSize;
-  if (bytes > limit) {
-    throw new DeviceLimitError(
-      `${label}: ${what} of shape [${shape.join(', ')}] needs ${formatBytes(bytes)} in one binding, but this ` +
-        `device's maxStorageBufferBindingSize is ${formatBytes(limit)}. Use fewer heads or tokens per call ` +
-        '(or the long-sequence explorer, which never holds N×N).',
-    );
-  }
-}
 
 function nonFiniteError(label: string, count: number, first: number, p: AttentionWeightsParams): NonFiniteError {
   const key = first % p.nk;

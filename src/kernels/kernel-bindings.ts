@@ -38,13 +38,19 @@ export function bindingWindow(start: number, count: number, bytesPerElement: num
   return { offset, size: first + count * bytesPerElement - offset, base: (first - offset) / bytesPerElement };
 }
 
-export function assertBindingFits(label: string, what: string, bytes: number, limits: GPUSupportedLimits): void {
+export function assertBindingFits(label: string, what: string, bytes: number, limits: GPUSupportedLimits, hint = ''): void {
   if (bytes > limits.maxStorageBufferBindingSize) {
     throw new DeviceLimitError(
       `${label}: ${what} needs ${formatBytes(bytes)} in one binding, but this device's ` +
-        `maxStorageBufferBindingSize is ${formatBytes(limits.maxStorageBufferBindingSize)}.`,
+        `maxStorageBufferBindingSize is ${formatBytes(limits.maxStorageBufferBindingSize)}.${hint ? ` ${hint}` : ''}`,
     );
   }
+}
+
+/** assertBindingFits for a float32 tensor of `shape`, named with its shape in the message. */
+export function assertShapeBindable(label: string, what: string, shape: readonly number[], limits: GPUSupportedLimits, hint = ''): void {
+  const bytes = shape.reduce((product, dim) => product * dim, 4);
+  assertBindingFits(label, `${what} of shape [${shape.join(', ')}]`, bytes, limits, hint);
 }
 
 

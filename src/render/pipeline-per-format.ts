@@ -1,20 +1,30 @@
 // Render pipelines are specific to their target's format: the canvas's preferred format, rgba8unorm for
 // tests and export. One lazily filled map per pipeline kind, shared by the views.
+
+export interface PipelineVariant {
+  /** The vertex entry point (default 'vertex_main'); the fragment entry point is always 'fragment_main'. */
+  vertexEntry?: string;
+  /** Blending of the target (default none: the fragment replaces what is there). */
+  blend?: GPUBlendState;
+}
+
 export function renderPipelinePerFormat(
   device: GPUDevice,
   label: string,
   layout: GPUPipelineLayout,
   module: GPUShaderModule,
+  variant: PipelineVariant = {},
 ): (format: GPUTextureFormat) => GPURenderPipeline {
   const byFormat = new Map<GPUTextureFormat, GPURenderPipeline>();
+  const blend = variant.blend;
   return (format) => {
     let pipeline = byFormat.get(format);
     if (!pipeline) {
       pipeline = device.createRenderPipeline({
         label: `${label}.pipeline.${format}`,
         layout,
-        vertex: { module, entryPoint: 'vertex_main' },
-        fragment: { module, entryPoint: 'fragment_main', targets: [{ format }] },
+        vertex: { module, entryPoint: variant.vertexEntry ?? 'vertex_main' },
+        fragment: { module, entryPoint: 'fragment_main', targets: [blend ? { format, blend } : { format }] },
         primitive: { topology: 'triangle-list' },
       });
       byFormat.set(format, pipeline);

@@ -12,6 +12,7 @@ import { shaderModule } from '../core/wgsl';
 import type { GpuTensor } from '../memory/gpu-tensor';
 import { UniformBuffer, uniformLayout } from '../memory/uniforms';
 import { createCanvasSurface } from './canvas-surface';
+import { renderPipelinePerFormat } from './pipeline-per-format';
 import { createColormapTexture } from './colormap-texture';
 import type { ColormapName } from './colormaps';
 
@@ -78,25 +79,11 @@ function buildPipelines(device: GPUDevice) {
     ],
   });
   const layout = device.createPipelineLayout({ label: 'TokenHighlight.layout', bindGroupLayouts: [bindGroupLayout] });
-  const byFormat = new Map<GPUTextureFormat, GPURenderPipeline>();
   const blend: GPUBlendState = {
     color: { srcFactor: 'src-alpha', dstFactor: 'one-minus-src-alpha' },
     alpha: { srcFactor: 'one', dstFactor: 'one-minus-src-alpha' },
   };
-  function pipelineFor(format: GPUTextureFormat): GPURenderPipeline {
-    let pipeline = byFormat.get(format);
-    if (!pipeline) {
-      pipeline = device.createRenderPipeline({
-        label: `TokenHighlight.pipeline.${format}`,
-        layout,
-        vertex: { module, entryPoint: 'vertex_main' },
-        fragment: { module, entryPoint: 'fragment_main', targets: [{ format, blend }] },
-        primitive: { topology: 'triangle-list' },
-      });
-      byFormat.set(format, pipeline);
-    }
-    return pipeline;
-  }
+  const pipelineFor = renderPipelinePerFormat(device, 'TokenHighlight', layout, module, { blend });
   return { bindGroupLayout, pipelineFor };
 }
 

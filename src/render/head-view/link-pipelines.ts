@@ -6,6 +6,7 @@ import linksWgsl from '../../../shaders/render/attention-links.wgsl?raw';
 import { cachedPerDevice } from '../../core/pipeline-cache';
 import { shaderModule } from '../../core/wgsl';
 import { uniformLayout } from '../../memory/uniforms';
+import { renderPipelinePerFormat } from '../pipeline-per-format';
 
 /** The Links struct's layout, read from the WGSL so offsets are written down once. */
 export const LINKS_UNIFORMS = uniformLayout(linksWgsl, 'Links');
@@ -45,23 +46,8 @@ function buildLinkPipelines(device: GPUDevice): LinkPipelines {
     link_vertex: device.createPipelineLayout({ label: 'AttentionLinks.links', bindGroupLayouts: [linkLayout] }),
     node_vertex: device.createPipelineLayout({ label: 'AttentionLinks.nodes', bindGroupLayouts: [linkLayout, nodeLayout] }),
   };
-  const perFormat = (entryPoint: keyof typeof layouts) => {
-    const byFormat = new Map<GPUTextureFormat, GPURenderPipeline>();
-    return (format: GPUTextureFormat) => {
-      let pipeline = byFormat.get(format);
-      if (!pipeline) {
-        pipeline = device.createRenderPipeline({
-          label: `AttentionLinks.${entryPoint}.${format}`,
-          layout: layouts[entryPoint],
-          vertex: { module, entryPoint },
-          fragment: { module, entryPoint: 'fragment_main', targets: [{ format, blend: PREMULTIPLIED }] },
-          primitive: { topology: 'triangle-list' },
-        });
-        byFormat.set(format, pipeline);
-      }
-      return pipeline;
-    };
-  };
+  const perFormat = (entryPoint: keyof typeof layouts) =>
+    renderPipelinePerFormat(device, `AttentionLinks.${entryPoint}`, layouts[entryPoint], module, { vertexEntry: entryPoint, blend: PREMULTIPLIED });
   return { linkLayout, nodeLayout, linksFor: perFormat('link_vertex'), nodesFor: perFormat('node_vertex') };
 }
 

@@ -214,7 +214,7 @@ export {
   type HeadFusion,
 } from './attention/attention-rollout';
 export { createAttentionRolloutKernel, type AttentionRolloutKernel } from './kernels/attention-rollout';
-export { referenceAttentionRollout, type ReferenceRolloutOptions } from './reference/attention-rollout';
+export { referenceAttentionRollout, randomSoftmaxRows, type ReferenceRolloutOptions } from './reference/attention-rollout';
 export { createHeadView, type HeadView, type HeadViewOptions, type TokenFocus } from './render/head-view/head-view';
 export {
   headViewLayout,

@@ -6,6 +6,8 @@ import { refineFramesCase } from './refine-frames';
 import { featureGridCase } from './feature-grid';
 import { activationLatencyCase } from './activation-latency';
 import { inversionStepsCase } from './inversion-steps';
+import { headViewCase } from './head-view';
+import { rolloutCase } from './rollout';
 
 export const benchCases: readonly BenchCase<Params>[] = [
   attentionWeightsCase,
@@ -16,4 +18,6 @@ export const benchCases: readonly BenchCase<Params>[] = [
   featureGridCase,
   activationLatencyCase,
   inversionStepsCase,
+  headViewCase,
+  rolloutCase,
 ];

@@ -3,9 +3,8 @@
 // (a sum of the head slices), add the identity, divide each row by its sum, then a chain of L − 1 matMuls. Both read the same P;
 // max_abs_err compares the full rollout R_{L-1}.
 import * as tf from '@tensorflow/tfjs-core';
-import { createAttentionRolloutKernel, tensorFromArray, tensorFromTf } from '../../src/index';
+import { createAttentionRolloutKernel, randomSoftmaxRows, tensorFromArray, tensorFromTf } from '../../src/index';
 // Not re-exported from src/index.ts yet.
-import { randomSoftmaxRows } from '../../src/reference/attention-rollout';
 import type { BenchCase } from '../harness';
 
 type RolloutCaseParams = { L: number; H: number; n: number };

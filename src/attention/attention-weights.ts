@@ -54,19 +54,19 @@ export async function attentionWeights(
 
   if (options.out) assertOutShape(options.out, outShape);
   const out = options.out ?? new GpuTensor({ engine, buffer: createTensorBuffer(engine, outShape, `${label}.P`), shape: outShape });
-  let kernel: AttentionWeightsKernel | null = null;
+  const owned: { kernel?: AttentionWeightsKernel } = {};
   try {
-    kernel = await engine.withErrorScope(label, () => createAttentionWeightsKernel(engine, label));
-    const status = kernel.status;
+    // Assigned inside the scope, so that a kernel whose creation reports an error is still destroyed.
+    const built = await engine.withErrorScope(label, () => (owned.kernel = createAttentionWeightsKernel(engine, label)));
     const io = { out: out.buffer, q: q.buffer, k: k.buffer };
-    await engine.run(label, (encoder) => kernel!.record(encoder, io, params));
-    const [count = 0, first = 0] = new Uint32Array(await readBufferRange(engine, status, 0, 8));
+    await engine.run(label, (encoder) => built.record(encoder, io, params));
+    const [count = 0, first = 0] = new Uint32Array(await readBufferRange(engine, built.status, 0, 8));
     if (count > 0 && options.nonFinite !== 'mask') throw nonFiniteError(label, count, first, params);
   } catch (error) {
     if (out !== options.out) out.destroy();
     throw error;
   } finally {
-    kernel?.destroy();
+    owned.kernel?.destroy();
   }
   return out;
 }

@@ -1,6 +1,7 @@
 // The shipped demo transformer on tfjs's CPU backend: its weights reproduce the validation loss recorded
 // when it was trained, its attention weights are causal softmax rows equal to a float64 reference from its
-// own Q and K, and malformed weight files and texts get errors that say what was expected.
+// own Q and K, layer 0 has a previous-token head and layer 1 the induction head training.json records, and
+// malformed weight files and texts get errors that say what was expected.
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   SEQUENCE_RECIPE, VALIDATION_SUBSET, buildVocabulary, encodeWith, splitIds, validationBatch,
 } from '../../demos/shared/transformer/data';
+import { inductionScores, inductionTargets } from '../../demos/shared/transformer/induction';
 import { headDim, loadTransformer, validationLoss, type Transformer } from '../../demos/shared/transformer/model';
 import { checkedWeights, writeTransformerWeights } from '../../demos/shared/transformer/weights';
 import { FileFormatError } from '../../src/io/bytes';
@@ -102,6 +104,34 @@ describe('the attention weights it returns', () => {
     expect(Math.max(...previous)).toBeGreaterThan(0.3);
   });
 
+  it('show what training taught layer 1: the recorded induction head, scored from its own P on the validation repeats', async () => {
+    const { validation } = splitIds(encodeWith(model.vocabulary, text));
+    const batch = validationBatch(validation, VALIDATION_SUBSET.sequences);
+    const { nHeads, nCtx: n } = model.config;
+    const layer1 = new Float32Array(batch.count * nHeads * n * n);
+    for (let s = 0; s < batch.count; s++) {
+      const out = model.forward(batch.inputs.subarray(s * n, (s + 1) * n));
+      const p = await out.weights.data();
+      out.dispose();
+      layer1.set(p.subarray(nHeads * n * n, 2 * nHeads * n * n), s * nHeads * n * n);
+    }
+    const pairs = Array.from({ length: batch.count }, (_, s) => inductionTargets(batch.inputs.subarray(s * n, (s + 1) * n)).length);
+    expect(pairs.reduce((a, b) => a + b, 0), 'repeats in the validation subset').toBeGreaterThan(100);
+    const scores = inductionScores(batch.inputs, layer1, batch.count, nHeads, n);
+    const { head, score } = record.inductionScore;
+    expect(record.inductionScore.layer).toBe(1);
+    // A head spreading its weight uniformly over the causal prefix would score about 0.03.
+    expect(scores[head]).toBeGreaterThan(0.3);
+    expect(Math.abs(scores[head]! - score)).toBeLessThan(0.001);
+  }, 60_000);
+
+  it('induction pairs: a query ending a repeated run of 6 characters, the key after its previous occurrence', () => {
+    // In "abcdefgXabcdefgY", position 13 ends "abcdef" (first ending at 5) and 14 ends "bcdefg" (at 6); 15 repeats nothing.
+    const ids = [...'abcdefgXabcdefgY'].map((c) => c.charCodeAt(0));
+    expect(inductionTargets(ids)).toEqual([[13, 6], [14, 7]]);
+    expect(inductionTargets([...'abcdefgh'].map((c) => c.charCodeAt(0)))).toEqual([]);
+  });
+
   it('refuses sequences longer than the context and ids outside the vocabulary', () => {
     expect(() => model.forward(new Int32Array(SEQUENCE_RECIPE.nCtx + 1))).toThrow(/expected 1 to 64 ids \(the context\); got 65/);
     expect(() => model.forward([1, 2, 99])).toThrow(/ids are integers in \[0, 64\); got 99 at position 2/);
@@ -129,7 +159,7 @@ describe('malformed weight files', () => {
 
   it('a missing tensor, and one the config does not have', () => {
     const missing = rewrite((t) => { delete t['ln_f.bias']; });
-    expect(() => loadTransformer(missing)).toThrow(/missing tensor 'ln_f\.bias'; a model with 2 layers and MLPs has \d+ tensors/);
+    expect(() => loadTransformer(missing)).toThrow(/missing tensor 'ln_f\.bias'; a model with 2 layers, attention only has \d+ tensors/);
     const extra = rewrite((t) => { t['blocks.2.attn.w_q'] = t['blocks.1.attn.w_q']!; });
     expect(() => loadTransformer(extra)).toThrow(/unexpected tensor 'blocks\.2\.attn\.w_q'/);
   });

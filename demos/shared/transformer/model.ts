@@ -1,5 +1,5 @@
 // A small character-level transformer on tfjs-core ops: learned token and position embeddings, pre-LayerNorm
-// blocks of causal multi-head attention and a ReLU MLP, a final LayerNorm and an untied unembedding. The
+// blocks of causal multi-head attention and (unless dMlp is 0) a ReLU MLP, a final LayerNorm and an untied unembedding. The
 // forward pass keeps what a visualization needs: per layer and head the queries, keys and the softmax
 // weights P the model actually multiplied its values with. Trained by scripts/train-transformer.ts.
 import * as tf from '@tensorflow/tfjs-core';

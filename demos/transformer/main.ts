@@ -3,7 +3,7 @@
 // heatmap, the neuron view, the text highlighter and the layered graph of rollout / flow. Dropping .npy or
 // .safetensors files of P (or Q and K) replaces the model's attention. State for e2e: window.glassboxDemo.
 import { createEngine, createFrameLoop, HEAD_PALETTE, type Engine, type HeadFusion, type HeatmapHover } from '../../src/index';
-import { loadShippedTransformer } from '../shared/transformer/shipped';
+import { loadShippedTransformer, SHIPPED_INDUCTION_HEAD } from '../shared/transformer/shipped';
 import type { Transformer } from '../shared/transformer/model';
 import { createPanels, type Highlight, type Panels, type Selection } from './panels';
 import { fileSource, textSource, type AttentionSource } from './sources';
@@ -86,9 +86,9 @@ async function main(): Promise<void> {
       onDetailHover: (hover) => ($('#detail-readout').textContent = describeHover(fresh, hover, fresh.heads)),
       onHighlight: (text) => ($('#text-title').textContent = state.highlight = text),
       onError: showError,
-    });
+    }, SHIPPED_INDUCTION_HEAD); // a file with other shapes opens on its last layer instead
     Object.assign(state, { layers: fresh.layers, heads: fresh.heads, tokens: fresh.n });
-    fillLayerAndHeads(fresh);
+    fillLayerAndHeads(fresh, panels.selection.layer);
     $<HTMLElement>('#neuron-panel').hidden = fresh.q === null;
     await panels.setRollout(field<HTMLSelectElement>('fusion').value as HeadFusion, Number(field<HTMLInputElement>('discard').value));
     await panels.setHighlight(field<HTMLSelectElement>('highlight').value as Highlight);
@@ -126,10 +126,10 @@ function textFrom(engine: Engine, transformer: Transformer): AttentionSource {
   return textSource(engine, transformer, text);
 }
 
-function fillLayerAndHeads(source: AttentionSource): void {
+function fillLayerAndHeads(source: AttentionSource, layer: number): void {
   const layerSelect = field<HTMLSelectElement>('layer');
   layerSelect.replaceChildren(...Array.from({ length: source.layers }, (_, l) => new Option(`layer ${l}`, String(l))));
-  layerSelect.value = String(source.layers - 1);
+  layerSelect.value = String(layer);
   const toggles = Array.from({ length: source.heads }, (_, h) => {
     const label = document.createElement('label');
     const [r, g, b] = HEAD_PALETTE[h % HEAD_PALETTE.length]!.map((c) => Math.round(c * 255));

@@ -66,9 +66,13 @@ export async function createPanels(
   source: AttentionSource,
   canvases: PanelCanvases,
   events: PanelEvents,
+  initial: { layer: number; head: number } = { layer: source.layers - 1, head: 0 },
 ): Promise<Panels> {
   const { layers, heads, n, tokens } = source;
-  const selection: Selection = { layer: layers - 1, head: 0, query: n - 1, key: 0 };
+  const fits = initial.layer < layers && initial.head < heads;
+  const selection: Selection = fits
+    ? { layer: initial.layer, head: initial.head, query: n - 1, key: 0 }
+    : { layer: layers - 1, head: 0, query: n - 1, key: 0 };
   let highlight: Highlight = 'attention';
   let rolloutOptions: { fusion: HeadFusion; discardRatio: number } = { fusion: 'mean', discardRatio: 0 };
   const rollout = await attentionRollout(engine, source.weights, { ...rolloutOptions, label: 'TransformerDemo.rollout' });

@@ -72,7 +72,17 @@ describe('demos/transformer', () => {
     expect(state.error).toBeNull();
     expect(state.layers).toBeGreaterThanOrEqual(2);
     expect(state.tokens).toBe(63);
-    expect(state.highlight).toMatch(/^Text coloured by attention of layer 1, head 0 from “d” \(62\)/);
+    expect(state.highlight).toMatch(/^Text coloured by attention of layer 1, head 3 from “d” \(62\)/); // the induction head
+
+    // The picture as the page opens: the induction head (layer 1, head 3) from the last character.
+    await framesAfter(page, 3);
+    const shot = await page.screenshot({ type: 'png', fullPage: true });
+    for (const selector of ['#head-view', '#model-view', '#detail-view', '#neuron-view', '#flow-view', '#token-text']) {
+      const box = (await (await page.$(selector))!.boundingBox())!;
+      expect(distinctColours(shot, box), selector).toBeGreaterThan(8);
+    }
+    mkdirSync('docs/images', { recursive: true });
+    writeFileSync('docs/images/transformer-demo.png', shot);
 
     await page.evaluate(() => (window as unknown as DemoWindow).glassboxDemo.select({ layer: 0, head: 1, query: 40, key: 3 }));
     expect((await demoState(page)).selection).toEqual({ layer: 0, head: 1, query: 40, key: 3 });
@@ -81,14 +91,6 @@ describe('demos/transformer', () => {
       expect((await demoState(page)).highlight).toMatch(new RegExp(`^Text coloured by ${mode === 'flow' ? 'attention flow' : 'rollout'}.*brightest 0\\.\\d`));
     }
     await framesAfter(page, 3);
-
-    const shot = await page.screenshot({ type: 'png', fullPage: true });
-    for (const selector of ['#head-view', '#model-view', '#detail-view', '#neuron-view', '#flow-view', '#token-text']) {
-      const box = (await (await page.$(selector))!.boundingBox())!;
-      expect(distinctColours(shot, box), selector).toBeGreaterThan(8);
-    }
-    mkdirSync('docs/images', { recursive: true });
-    writeFileSync('docs/images/transformer-demo.png', shot);
     expect(consoleErrors).toEqual([]);
   });
 

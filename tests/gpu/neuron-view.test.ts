@@ -55,10 +55,18 @@ beforeEach(() => {
   document.body.append(holder);
 });
 
-afterEach(() => {
+/** A selection's summary readback may still be in flight when a test ends; it frees its staging buffer on landing. */
+async function readbacksLanded(): Promise<void> {
+  for (let tries = 0; tries < 200 && engine().liveBufferLabels().some((name) => name.endsWith('.readback')); tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+afterEach(async () => {
   for (const view of views.splice(0)) view.destroy();
   for (const t of tensors.splice(0)) t.destroy();
   canvas.parentElement!.remove();
+  await readbacksLanded();
   expect(engine().liveBufferCount(), engine().liveBufferLabels().join(', ')).toBe(liveBefore);
 });
 

@@ -25,13 +25,15 @@ import { loadMoveNet, moveNetLayerNames } from '../shared/pretrained-cnn';
 
 interface DemoState {
   ready: boolean;
+  /** What the running optimization does (set when it starts, with the counters reset). */
+  mode: 'invert' | 'maximize' | null;
   steps: number;
   loss: number | null;
   firstLoss: number | null;
   framesDrawn: number;
   error: string | null;
 }
-const state: DemoState = { ready: false, steps: 0, loss: null, firstLoss: null, framesDrawn: 0, error: null };
+const state: DemoState = { ready: false, mode: null, steps: 0, loss: null, firstLoss: null, framesDrawn: 0, error: null };
 (window as unknown as { glassboxDemo: DemoState }).glassboxDemo = state;
 
 const $ = <T extends Element>(selector: string) => document.querySelector<T>(selector)!;
@@ -88,7 +90,7 @@ async function main(): Promise<void> {
     [optimization, target] = [null, null];
     const size = Number(field<HTMLSelectElement>('size').value);
     const layer = field<HTMLSelectElement>('layer').value;
-    const mode = field<HTMLSelectElement>('mode').value;
+    const mode = field<HTMLSelectElement>('mode').value as 'invert' | 'maximize';
     form.dataset['mode'] = mode;
     original.destroy();
     original = await imagePixels(engine, field<HTMLSelectElement>('image').value, size);
@@ -108,6 +110,7 @@ async function main(): Promise<void> {
     // Maximization's loss is a negative mean: a linear axis; inversion's falls by decades: a log axis.
     plot = createLossCurve($<HTMLCanvasElement>('#loss'), { log: mode === 'invert', background: '#1b1b1b', foreground: '#dddddd' });
     [state.steps, state.loss, state.firstLoss, stepsPerFrame, startedAt] = [0, null, null, 1, performance.now()];
+    state.mode = mode;
     status.className = '';
     status.textContent = `${mode === 'invert' ? 'Inverting' : 'Maximizing a channel of'} ${layer.replace(PREFIX, '')} at ${size}×${size}…`;
   }

@@ -273,7 +273,7 @@ function trackBufferAllocations(device: GPUDevice): { bytes(): number; stop(): v
   };
 }
 
-function median(values: readonly number[]): number {
+export function median(values: readonly number[]): number {
   if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;

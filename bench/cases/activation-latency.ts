@@ -24,8 +24,8 @@ import {
   type FeatureStats,
   type GpuTensor,
 } from '../../src/index';
-import type { BenchCase, CaseResult } from '../harness';
-import { benchCanvas, median } from './feature-grid';
+import { median, type BenchCase, type CaseResult } from '../harness';
+import { benchCanvas } from './feature-grid';
 
 type LatencyParams = { input: string; layers: number };
 

@@ -34,7 +34,8 @@ import {
   type FeatureLayer,
   type FeatureStats,
 } from '../../src/index';
-import type { BenchCase, CaseResult, SampleCounts } from '../harness';
+import type { BenchCase, SampleCounts } from '../harness';
+import { renderPeerCase, type RenderMeasured } from '../render-peers';
 
 type GridPeer = 'regl' | 'regl-readback' | 'canvas2d';
 type FeatureGridParams = { K: number; peer: GridPeer };
@@ -44,16 +45,9 @@ export const CANVAS_SIZE = 512;
 /** The peers that read back or colormap on the CPU take seconds per frame on SwiftShader at large K. */
 const SLOW_PEER_SAMPLES_AT_4096 = 5;
 
-interface Measured {
-  oursGpu: number[];
-  oursWall: number[];
-  peers: Record<GridPeer, number[]>;
-  oursBytes: number;
-  peerBytes: Record<GridPeer, number>;
+interface Measured extends RenderMeasured<GridPeer> {
   centreError: Record<GridPeer, number>;
 }
-
-const measured = new Map<number, Promise<Measured>>(); // every row of one K from one run
 
 export const featureGridCase: BenchCase<FeatureGridParams> = {
   name: 'feature-grid',
@@ -64,31 +58,8 @@ export const featureGridCase: BenchCase<FeatureGridParams> = {
   setup() {
     throw new Error('feature-grid measures itself');
   },
-  async measure(engine, params, counts) {
-    let run = measured.get(params.K);
-    if (!run) {
-      run = measureAll(engine, params.K, counts);
-      measured.set(params.K, run);
-    }
-    const m = await run;
-    const oursMs = m.oursGpu.length > 0 ? median(m.oursGpu) : median(m.oursWall);
-    const peerMs = median(m.peers[params.peer]);
-    const result: CaseResult & { samples: Record<string, number>; ours_fps_over_peer_wall: number } = {
-      name: 'feature-grid',
-      params,
-      ours_ms: oursMs,
-      peer: params.peer,
-      peer_ms: peerMs,
-      ratio: oursMs / peerMs,
-      ours_bytes: m.oursBytes,
-      peer_bytes: m.peerBytes[params.peer],
-      max_abs_err: m.centreError[params.peer],
-      samples: { ours: m.oursWall.length, peer: m.peers[params.peer].length },
-      // Like for like (wall clock on both sides): the fps ratio the goal is judged by.
-      ours_fps_over_peer_wall: peerMs / median(m.oursWall),
-    };
-    return { result, wall: { ours_wall_ms: median(m.oursWall), peer_wall_ms: peerMs } };
-  },
+  // Every row of one K comes from one run.
+  measure: renderPeerCase('feature-grid', (p: FeatureGridParams) => p.K, measureAll, (m: Measured, p) => ({ max_abs_err: m.centreError[p.peer] })),
 };
 
 async function measureAll(engine: Engine, K: number, counts: SampleCounts): Promise<Measured> {
@@ -331,11 +302,4 @@ function countBufferBytes(device: GPUDevice): { stop(): number } {
       return bytes;
     },
   };
-}
-
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }

@@ -26,8 +26,9 @@ import {
   tensorFromArray,
   type Engine,
 } from '../../src/index';
-import type { BenchCase, CaseResult, SampleCounts } from '../harness';
-import { benchCanvas, CANVAS_SIZE, drawToPixels, median } from './feature-grid';
+import type { BenchCase, SampleCounts } from '../harness';
+import { renderPeerCase, type RenderMeasured } from '../render-peers';
+import { benchCanvas, CANVAS_SIZE, drawToPixels } from './feature-grid';
 
 type LinkPeer = 'regl' | 'svg';
 type HeadViewParams = { n: number; peer: LinkPeer };
@@ -37,18 +38,11 @@ const LINE_WIDTH = 4;
 /** SVG frames of 1.5 M lines take seconds here: fewer samples at n = 512. */
 const SVG_SAMPLES_AT_512 = 3;
 
-interface Measured {
-  oursGpu: number[];
-  oursWall: number[];
-  peers: Record<LinkPeer, number[]>;
-  oursBytes: number;
-  peerBytes: Record<LinkPeer, number>;
+interface Measured extends RenderMeasured<LinkPeer> {
   reglError: number;
   svgLines: number;
   svgBuildMs: number;
 }
-
-const measured = new Map<number, Promise<Measured>>();
 
 export const headViewCase: BenchCase<HeadViewParams> = {
   name: 'head-view',
@@ -59,32 +53,12 @@ export const headViewCase: BenchCase<HeadViewParams> = {
   setup() {
     throw new Error('head-view measures itself');
   },
-  async measure(engine, params, counts) {
-    let run = measured.get(params.n);
-    if (!run) {
-      run = measureAll(engine, params.n, counts);
-      measured.set(params.n, run);
-    }
-    const m = await run;
-    const oursMs = m.oursGpu.length > 0 ? median(m.oursGpu) : median(m.oursWall);
-    const peerMs = median(m.peers[params.peer]);
-    const result: CaseResult & Record<string, unknown> = {
-      name: 'head-view',
-      params,
-      ours_ms: oursMs,
-      peer: params.peer,
-      peer_ms: peerMs,
-      ratio: oursMs / peerMs,
-      ours_bytes: m.oursBytes,
-      peer_bytes: m.peerBytes[params.peer],
-      max_abs_err: params.peer === 'regl' ? m.reglError : null,
-      links: HEADS * params.n * params.n,
-      samples: { ours: m.oursWall.length, peer: m.peers[params.peer].length },
-      ours_fps_over_peer_wall: peerMs / median(m.oursWall),
-      ...(params.peer === 'svg' ? { svg_lines: m.svgLines, svg_build_ms: m.svgBuildMs } : {}),
-    };
-    return { result, wall: { ours_wall_ms: median(m.oursWall), peer_wall_ms: peerMs } };
-  },
+  // Both peers' rows of one n come from one run.
+  measure: renderPeerCase('head-view', (p: HeadViewParams) => p.n, measureAll, (m: Measured, p) => ({
+    max_abs_err: p.peer === 'regl' ? m.reglError : null,
+    links: HEADS * p.n * p.n,
+    ...(p.peer === 'svg' ? { svg_lines: m.svgLines, svg_build_ms: m.svgBuildMs } : {}),
+  })),
 };
 
 /** [HEADS, n, n]: row i is a softmax of seeded logits in [-4, 4) over keys j ≤ i, and 0 for j > i. */

@@ -30,8 +30,7 @@ import { pixels } from '../../src/optvis/parameterization';
 import { INVERSION_DEFAULTS, MOVENET_INPUT } from '../../src/optvis/presets';
 import { normalFloats } from '../../src/optvis/random';
 import { loadMoveNet } from '../../demos/shared/pretrained-cnn';
-import type { BenchCase, CaseResult } from '../harness';
-import { median } from './feature-grid';
+import { median, type BenchCase, type CaseResult } from '../harness';
 import { createPeerInversion, type PeerInversion } from './inversion-peer';
 
 type InversionParams = { model: string; input: number; layer: string };

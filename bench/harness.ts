@@ -254,8 +254,8 @@ async function settle(engine: Engine): Promise<void> {
   await engine.device.queue.onSubmittedWorkDone();
 }
 
-/** Sums the sizes of buffers created on `device` until stop(), by wrapping its createBuffer. */
-function trackBufferAllocations(device: GPUDevice): { bytes(): number; stop(): void } {
+/** Sums the sizes of buffers created on `device` until stop() (which returns the sum), by wrapping its createBuffer. */
+export function trackBufferAllocations(device: GPUDevice): { bytes(): number; stop(): number } {
   const ownProperty = Object.prototype.hasOwnProperty.call(device, 'createBuffer');
   const original = device.createBuffer;
   let bytes = 0;
@@ -269,6 +269,7 @@ function trackBufferAllocations(device: GPUDevice): { bytes(): number; stop(): v
     stop: () => {
       if (ownProperty) device.createBuffer = original;
       else delete (device as Partial<GPUDevice>).createBuffer;
+      return bytes;
     },
   };
 }

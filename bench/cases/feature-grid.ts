@@ -34,7 +34,7 @@ import {
   type FeatureLayer,
   type FeatureStats,
 } from '../../src/index';
-import type { BenchCase, SampleCounts } from '../harness';
+import { trackBufferAllocations, type BenchCase, type SampleCounts } from '../harness';
 import { renderPeerCase, type RenderMeasured } from '../render-peers';
 
 type GridPeer = 'regl' | 'regl-readback' | 'canvas2d';
@@ -153,7 +153,7 @@ interface OursGrid {
 
 async function buildOurs(engine: Engine, layer: FeatureLayer, columns: number): Promise<OursGrid> {
   const device = engine.device;
-  const allocations = countBufferBytes(device);
+  const allocations = trackBufferAllocations(device);
   const layers = [layer];
   const stats = createFeatureStats(engine, layers, { label: 'bench.featureGrid.stats' });
   const view = createFeatureGridView(engine, {
@@ -283,23 +283,4 @@ export async function drawToPixels(engine: Engine, draw: (encoder: GPUCommandEnc
     staging.destroy();
     texture.destroy();
   }
-}
-
-/** Bytes of every GPUBuffer created on `device` until stop() (as the harness counts ours). */
-function countBufferBytes(device: GPUDevice): { stop(): number } {
-  const own = Object.prototype.hasOwnProperty.call(device, 'createBuffer');
-  const original = device.createBuffer;
-  let bytes = 0;
-  device.createBuffer = function createBuffer(this: GPUDevice, descriptor: GPUBufferDescriptor): GPUBuffer {
-    const buffer = original.call(this, descriptor);
-    bytes += buffer.size;
-    return buffer;
-  };
-  return {
-    stop() {
-      if (own) device.createBuffer = original;
-      else delete (device as Partial<GPUDevice>).createBuffer;
-      return bytes;
-    },
-  };
 }

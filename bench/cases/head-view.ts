@@ -26,7 +26,7 @@ import {
   tensorFromArray,
   type Engine,
 } from '../../src/index';
-import type { BenchCase, SampleCounts } from '../harness';
+import { trackBufferAllocations, type BenchCase, type SampleCounts } from '../harness';
 import { renderPeerCase, type RenderMeasured } from '../render-peers';
 import { benchCanvas, CANVAS_SIZE, drawToPixels } from './feature-grid';
 
@@ -155,7 +155,7 @@ interface OursLinks {
 
 async function buildOurs(engine: Engine, weights: ReturnType<typeof tensorFromArray>, tokens: string[]): Promise<OursLinks> {
   const device = engine.device;
-  const allocations = countBufferBytes(device);
+  const allocations = trackBufferAllocations(device);
   const view = createHeadView(engine, {
     canvas: benchCanvas(), weights, tokens, labels: false, interactive: false, lineWidth: LINE_WIDTH, label: 'bench.headView.view',
   });
@@ -269,23 +269,4 @@ function imageError(a: Uint8Array, b: Uint8Array): number {
       for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(a[(y * size + x) * 4 + c]! - b[(y * size + x) * 4 + c]!));
     }
   return worst;
-}
-
-/** Bytes of every GPUBuffer created on `device` until stop(). */
-function countBufferBytes(device: GPUDevice): { stop(): number } {
-  const own = Object.prototype.hasOwnProperty.call(device, 'createBuffer');
-  const original = device.createBuffer;
-  let bytes = 0;
-  device.createBuffer = function createBuffer(this: GPUDevice, descriptor: GPUBufferDescriptor): GPUBuffer {
-    const buffer = original.call(this, descriptor);
-    bytes += buffer.size;
-    return buffer;
-  };
-  return {
-    stop() {
-      if (own) device.createBuffer = original;
-      else delete (device as Partial<GPUDevice>).createBuffer;
-      return bytes;
-    },
-  };
 }

@@ -32,6 +32,7 @@ import {
 } from './cpu-grid-state';
 import { spreadRanges, VERTICES_PER_MAP } from './grid-quads';
 import { destroyLayerGpu, makeDrawCommand, makeLayerGpu, type LayerGpu } from './layer-gpu';
+import { finishGl, readGlPixels } from './read-pixels';
 
 export interface FeatureGridFallbackOptions extends CpuGridOptions {
   layers: readonly CpuFeatureLayer[];
@@ -81,7 +82,6 @@ export function createFeatureGridFallback(canvas: HTMLCanvasElement, options: Fe
   camera.setBounds(layout.bounds);
   let rangesDirty = true;
   const visible: ChannelRange = { first: 0, count: 0 };
-  const onePixel = new Uint8Array(4);
   const view: WorldRect = { x: 0, y: 0, width: 0, height: 0 };
   const stopSizing = options.autoSize === false ? () => {} : observeBackingSize(canvas);
   const detach = options.interactive === false ? () => {} : attachInteraction(canvas, camera, { hover() {}, leave() {} });
@@ -162,19 +162,8 @@ export function createFeatureGridFallback(canvas: HTMLCanvasElement, options: Fe
       if (!g) throw new GlassboxError(`${WHO}: no layer ${i} (there are ${gpu.length}).`);
       return g.stats.stats;
     },
-    finish() {
-      gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, onePixel);
-    },
-    readPixels() {
-      const [w, h] = [gl.drawingBufferWidth, gl.drawingBufferHeight];
-      const bottomUp = new Uint8Array(w * h * 4);
-      // gl directly: regl.read() refuses a default framebuffer without preserveDrawingBuffer, which the
-      // same task does not need.
-      gl.readPixels(0, 0, w, h, gl.RGBA, gl.UNSIGNED_BYTE, bottomUp);
-      const rows = new Uint8Array(w * h * 4);
-      for (let y = 0; y < h; y++) rows.set(bottomUp.subarray((h - 1 - y) * w * 4, (h - y) * w * 4), y * w * 4);
-      return rows;
-    },
+    finish: () => finishGl(gl),
+    readPixels: () => readGlPixels(gl),
     destroy() {
       detach();
       stopSizing();

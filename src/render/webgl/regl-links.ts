@@ -12,6 +12,7 @@ import type { DrawCommand, Regl } from 'regl';
 import { GlassboxError, invalidArgument } from '../../core/errors';
 import { headColour, headViewLayout, DEFAULT_GUTTER } from '../head-view/head-view-layout';
 import { createFloatAtlas } from './float-atlas';
+import { finishGl, readGlPixels } from './read-pixels';
 
 export interface ReglLinksOptions {
   heads: number;
@@ -101,7 +102,6 @@ export function createReglLinks(canvas: HTMLCanvasElement, options: ReglLinksOpt
   const clear = { color: [background[0], background[1], background[2], 1] as [number, number, number, number] };
   const props = { viewport: [1, 1], columns: [0, 0, 0, 0], widths: [options.minLineWidth ?? 1, options.lineWidth ?? 4] };
   const gutter = options.gutter ?? DEFAULT_GUTTER;
-  const onePixel = new Uint8Array(4);
   const chunk = Math.min(links, CHUNK_LINKS);
   const vertexIndex = regl.buffer({ data: Float32Array.from({ length: chunk * 6 }, (_, v) => v), usage: 'static' });
   const chunkProps = { first: 0, count: 0 };
@@ -145,17 +145,8 @@ export function createReglLinks(canvas: HTMLCanvasElement, options: ReglLinksOpt
         draw();
       }
     },
-    finish() {
-      gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, onePixel);
-    },
-    readPixels() {
-      const [w, h] = [gl.drawingBufferWidth, gl.drawingBufferHeight];
-      const bottomUp = new Uint8Array(w * h * 4);
-      gl.readPixels(0, 0, w, h, gl.RGBA, gl.UNSIGNED_BYTE, bottomUp);
-      const rows = new Uint8Array(w * h * 4);
-      for (let y = 0; y < h; y++) rows.set(bottomUp.subarray((h - 1 - y) * w * 4, (h - y) * w * 4), y * w * 4);
-      return rows;
-    },
+    finish: () => finishGl(gl),
+    readPixels: () => readGlPixels(gl),
     destroy() {
       regl.destroy();
     },

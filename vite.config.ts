@@ -1,5 +1,5 @@
 // Two builds from one config:
-//   `vite build`               → the library (dist/glassbox.js), WGSL inlined through `?raw` imports;
+//   `vite build`               → the library (dist/glassbox.js, dist/elements.js), WGSL inlined through `?raw` imports;
 //   `vite build --mode demos`  → the demo gallery as a multi-page static site (dist-demos/).
 // `vite` (dev) serves the gallery at / with every demo under /demos/<name>/.
 import { readdirSync, existsSync } from 'node:fs';
@@ -30,7 +30,11 @@ export default defineConfig(({ mode }) => ({
       ? { outDir: 'dist-demos', rollupOptions: { input: demoPages() } }
       : {
           outDir: 'dist',
-          lib: { entry: resolve(root, 'src/index.ts'), formats: ['es'], fileName: () => 'glassbox.js' },
+          lib: {
+            entry: { glassbox: resolve(root, 'src/index.ts'), elements: resolve(root, 'src/elements/index.ts') },
+            formats: ['es'],
+            fileName: (_format, name) => `${name}.js`,
+          },
           rollupOptions: { external: [/^@tensorflow\//, 'regl'] },
           sourcemap: true,
         },

@@ -1,0 +1,106 @@
+// <glassbox-attention-heatmap>: attention weights as heatmaps, one tile per head and one row per layer, or
+// one head alone. Data from `src` (a .npy / .safetensors URL holding P, or Q and K) or the `tensors`
+// property (name → { shape, data }, as the file readers return). Hovering a cell shows its weight.
+//   <glassbox-attention-heatmap src="attn.safetensors" head="all" colormap="viridis"></glassbox-attention-heatmap>
+import { isColormapName, type ColormapName } from '../render/colormaps';
+import { createHeatmapView, type HeatmapView } from '../render/heatmap-view';
+import type { HeatmapHover } from '../render/hover-readout';
+import { InvalidArgumentError } from '../core/errors';
+import type { NamedTensors } from '../io/attention-tensors';
+import { fetchNamedTensors } from '../io/named-tensors';
+import { elementWeights } from './attention-source';
+import { GlassboxElement, type MountContext, type MountedView } from './glassbox-element';
+import { createTooltip } from './tooltip';
+
+export class GlassboxAttentionHeatmap extends GlassboxElement {
+  static readonly tagName = 'glassbox-attention-heatmap';
+  static readonly observedAttributes = ['src', 'head', 'colormap', 'causal', 'scale'];
+
+  #tensors: NamedTensors | null = null;
+  #view: HeatmapView | null = null;
+
+  /** Tensors given directly (they win over `src`): name → { shape, data }. */
+  get tensors(): NamedTensors | null {
+    return this.#tensors;
+  }
+  set tensors(value: NamedTensors | null) {
+    this.#tensors = value;
+    if (this.isConnected) this.requestRemount();
+  }
+
+  /** The mounted heatmap view (camera, export, selection); null while none is. */
+  get view(): HeatmapView | null {
+    return this.#view;
+  }
+
+  protected override attributeUpdated(name: string): boolean {
+    const view = this.#view;
+    if (!view) return false;
+    if (name === 'head') view.setHead(this.#head());
+    else if (name === 'colormap') view.setColormap(this.#colormap());
+    else return false;
+    return true;
+  }
+
+  protected async mountView({ engine, canvas, stage, signal }: MountContext): Promise<MountedView> {
+    const label = GlassboxAttentionHeatmap.tagName;
+    const tensors = this.#tensors ?? (await fetchNamedTensors(this.#src(), signal));
+    const weights = await elementWeights(engine, tensors, this.hasAttribute('causal'), label);
+    const tooltip = createTooltip(stage);
+    try {
+      const log = this.getAttribute('scale') === 'log';
+      const view = createHeatmapView(engine, {
+        canvas,
+        weights: weights.tensor,
+        head: this.#head(),
+        columns: weights.heads,
+        colormap: this.#colormap(),
+        ...(weights.kind === 'array' ? weights.range : {}),
+        ...(log ? { scale: 'log' as const } : {}),
+        onHover: (hover) => tooltip.show(hover && describeCell(hover, weights.heads, weights.layers)),
+        label,
+      });
+      this.#view = view;
+      return {
+        render: (encoder) => view.render(encoder),
+        destroy: () => {
+          this.#view = null;
+          view.destroy();
+          weights.tensor.destroy();
+          tooltip.destroy();
+        },
+      };
+    } catch (error) {
+      weights.tensor.destroy();
+      tooltip.destroy();
+      throw error;
+    }
+  }
+
+  #src(): string {
+    const src = this.getAttribute('src');
+    if (!src) throw new InvalidArgumentError(`<${GlassboxAttentionHeatmap.tagName}>: expected a src attribute or a tensors property; got neither.`);
+    return src;
+  }
+
+  #head(): number | 'all' {
+    const head = this.getAttribute('head') ?? 'all';
+    if (head === 'all') return 'all';
+    const index = Number(head);
+    if (!Number.isInteger(index) || index < 0) {
+      throw new InvalidArgumentError(`<${GlassboxAttentionHeatmap.tagName}>: head must be 'all' or a head index ≥ 0; got '${head}'.`);
+    }
+    return index;
+  }
+
+  #colormap(): ColormapName {
+    const name = this.getAttribute('colormap') ?? 'viridis';
+    if (!isColormapName(name)) throw new InvalidArgumentError(`<${GlassboxAttentionHeatmap.tagName}>: unknown colormap '${name}'.`);
+    return name;
+  }
+}
+
+function describeCell(hover: HeatmapHover, heads: number, layers: number): string {
+  const where = layers > 1 ? `layer ${Math.floor(hover.head / heads)} head ${hover.head % heads}` : `head ${hover.head}`;
+  return `${where} · query ${hover.query} → key ${hover.key}: ${hover.value.toPrecision(4)}`;
+}

@@ -1,0 +1,16 @@
+// Glassbox custom elements: `import 'glassbox/elements'` defines them all. Every element on a page shares
+// one GPU device and one frame loop (element-host.ts).
+import { GlassboxAttentionHeatmap } from './attention-heatmap-element';
+
+export { GlassboxElement, type MountContext, type MountedView, type ElementState } from './glassbox-element';
+export { currentHost, type ElementHost } from './element-host';
+export { GlassboxAttentionHeatmap };
+
+const ELEMENTS = [GlassboxAttentionHeatmap];
+
+/** Defines every Glassbox element that is not defined yet (safe to call twice, or beside another copy). */
+export function defineGlassboxElements(registry: CustomElementRegistry = customElements): void {
+  for (const element of ELEMENTS) if (!registry.get(element.tagName)) registry.define(element.tagName, element);
+}
+
+if (typeof customElements !== 'undefined') defineGlassboxElements();

@@ -93,7 +93,7 @@ describe('custom elements (through <glassbox-attention-heatmap>)', () => {
     expect(await tip.jsonValue()).toBe(`layer 1 head 1 · query ${query} → key ${key}: ${Math.fround(expected).toPrecision(4)}`);
   });
 
-  it('follows its size, and records no frames while scrolled off screen', async () => {
+  it('follows its size, and records no frames while scrolled off screen or in a hidden tab', async () => {
     const { page } = demo();
     await page.$eval('#a', (el) => ((el as HTMLElement).style.cssText = 'width: 300px; height: 180px'));
     await page.waitForFunction(() => document.getElementById('a')!.shadowRoot!.querySelector('canvas')!.width === 300, { timeout: 10_000 });
@@ -105,6 +105,18 @@ describe('custom elements (through <glassbox-attention-heatmap>)', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect((await probe(page, 'a')).framesDrawn).toBe(hidden);
     await page.evaluate(() => window.scrollTo(0, 0));
+    await framesAfter(page, 'a', 2);
+
+    // A hidden tab, as the page sees one (headless Chromium never hides its only tab).
+    const setHidden = (hidden: boolean) => page.evaluate((hidden) => {
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (hidden ? 'hidden' : 'visible') });
+      document.dispatchEvent(new Event('visibilitychange'));
+    }, hidden);
+    await setHidden(true);
+    const inHiddenTab = (await probe(page, 'a')).framesDrawn;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await probe(page, 'a')).framesDrawn).toBe(inHiddenTab);
+    await setHidden(false);
     await framesAfter(page, 'a', 2);
   });
 

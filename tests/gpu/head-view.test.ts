@@ -232,6 +232,26 @@ describe('HeadView labels, pointer and errors', () => {
     expect(view.focus).toBeNull();
   });
 
+  it('the keyboard focuses tokens as hovering does, and a live region says which', async () => {
+    const view = headView(tensor(oneHot(PERMS), [H, N, N]));
+    expect(canvas.tabIndex).toBe(0);
+    const press = (key: string) => canvas.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true, cancelable: true }));
+    const live = () => canvas.parentElement!.querySelector('[role=status]')!.textContent;
+    press('ArrowDown');
+    expect(view.focus).toEqual({ side: 'query', index: 0 });
+    press('ArrowDown');
+    press('ArrowRight');
+    expect(view.focus).toEqual({ side: 'key', index: 1 });
+    expect(live()).toBe('Key 1: only its links shown.');
+    press('End');
+    expect(view.focus).toEqual({ side: 'key', index: N - 1 });
+    press('Escape');
+    expect(view.focus).toBeNull();
+    expect(live()).toBe('Every link shown.');
+    view.destroy();
+    expect(canvas.parentElement!.querySelector('[role=status]')).toBeNull();
+  });
+
   it('shows only every k-th label where rows are thinner than a line of text', async () => {
     const n = 64;
     const tokens = Array.from({ length: n }, (_, i) => `t${i}`);

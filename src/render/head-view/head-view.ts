@@ -3,7 +3,8 @@
 // Every link of every head is one quad of ONE draw (pulled by vertex index) whose vertex shader reads P from the weights buffer
 // itself (shaders/render/attention-links.wgsl): no per-link data on the CPU, no readback. A layer of
 // [L, H, n, n] is chosen by an element offset in the uniforms. Hovering a token (its label, or its row on
-// the canvas) keeps only its links: a query keeps its row of P, a key its column.
+// the canvas) keeps only its links: a query keeps its row of P, a key its column; so does the keyboard
+// (token-keys.ts: arrows, Home/End, Escape) once the canvas has focus.
 import type { Engine } from '../../core/engine';
 import { invalidArgument } from '../../core/errors';
 import type { FrameParticipant } from '../../core/frame-loop';
@@ -12,6 +13,7 @@ import { createCanvasSurface } from '../canvas-surface';
 import { DEFAULT_GUTTER, headColour, headViewLayout, tokenAt, type HeadViewLayout, type TokenSide } from './head-view-layout';
 import { checkLinkStyle, linkWeightsShape, type LinkStyle, type LinkWeightsShape } from './link-options';
 import { createLinkPass } from './link-pass';
+import { attachTokenKeys } from './token-keys';
 import { createTokenLabels, type LabelColumn } from './token-labels';
 
 export interface HeadViewOptions extends LinkStyle {
@@ -28,7 +30,7 @@ export interface HeadViewOptions extends LinkStyle {
   gutter?: number;
   /** Token labels as DOM text over the canvas (default true; they need the canvas to have a parent). */
   labels?: boolean;
-  /** Hovering a label or a row focuses its token (default true). */
+  /** Hovering a label or a row, or the arrow keys, focus a token (default true). */
   interactive?: boolean;
   label?: string;
 }
@@ -152,9 +154,20 @@ export function createHeadView(engine: Engine, options: HeadViewOptions): HeadVi
     };
     canvas.addEventListener('pointermove', move);
     canvas.addEventListener('pointerleave', leave);
+    // The view object is made below this call: reach it lazily.
+    const detachKeys = attachTokenKeys(canvas, {
+      get tokens() {
+        return shape.tokens;
+      },
+      get focus() {
+        return focus;
+      },
+      focusToken: (side, index) => view.focusToken(side, index),
+    });
     return () => {
       canvas.removeEventListener('pointermove', move);
       canvas.removeEventListener('pointerleave', leave);
+      detachKeys();
     };
   }
 

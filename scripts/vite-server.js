@@ -12,6 +12,8 @@ const repoRoot = resolve(import.meta.dirname, '..');
  * @property {'info' | 'warn' | 'error' | 'silent'} [logLevel] Default 'warn'.
  * @property {boolean} [watch] Default true: reload pages when files change. Benchmarks and tests pass
  *   false, so that someone saving a file mid-run cannot reload the page under them.
+ * @property {import('vite').PluginOption[]} [plugins] Extra vite plugins (the CLI's file route).
+ * @property {string | boolean} [open] Open this path (or /) in the default browser once listening.
  */
 
 /**
@@ -33,7 +35,8 @@ export async function startViteServer(options = {}) {
     root: options.root ?? repoRoot,
     logLevel: options.logLevel ?? 'warn',
     clearScreen: false,
-    server: { host: '127.0.0.1', port, strictPort: port !== 0, ...(!watch && { hmr: false, watch: null }) },
+    server: { host: '127.0.0.1', port, strictPort: port !== 0, open: options.open ?? false, ...(!watch && { hmr: false, watch: null }) },
+    plugins: options.plugins ?? [],
   });
   try {
     await server.listen();

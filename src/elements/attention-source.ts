@@ -30,7 +30,7 @@ export async function elementWeights(engine: Engine, tensors: NamedTensors, caus
 }
 
 /** Names in the Q/K convention (src/io/attention-tensors.ts): then its reader's errors are the ones to show. */
-function hasQueriesAndKeys(tensors: NamedTensors): boolean {
+export function hasQueriesAndKeys(tensors: NamedTensors): boolean {
   return [...tensors.keys()].some((name) => /(^|[._/\d])(q|k|query|key)(\.npy)?$/i.test(name));
 }
 

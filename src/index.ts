@@ -255,3 +255,19 @@ export {
   type AttentionFlowWorkerOptions,
 } from './attention/attention-flow-client';
 export { referenceAttentionFlow, randomAttentionGraph } from './reference/attention-flow';
+export { viewPixels, type DrawableView, type ViewPixels } from './export/view-pixels';
+export { exportViewPng, encodePng, type ExportViewPngOptions } from './export/png';
+export {
+  heatmapVisibleData,
+  heatmapVisibleRegion,
+  headViewData,
+  featureGridVisibleData,
+  visibleDataNpy,
+  cameraRect,
+  type VisibleData,
+  type HeatmapRegion,
+} from './export/visible-data';
+export { headViewSvg, layeredGraphSvg } from './export/links-svg';
+export type { LinkAppearance } from './render/head-view/head-view';
+export type { LayeredGraphAppearance } from './render/head-view/layered-graph-view';
+export { namedTensorsFromFile, namedTensorsFromFiles, fetchNamedTensors, tensorFileFormat, type TensorFileFormat } from './io/named-tensors';

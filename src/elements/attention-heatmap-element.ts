@@ -8,9 +8,16 @@ import type { HeatmapHover } from '../render/hover-readout';
 import { InvalidArgumentError } from '../core/errors';
 import type { NamedTensors } from '../io/attention-tensors';
 import { fetchNamedTensors } from '../io/named-tensors';
+import { exportViewPng } from '../export/png';
+import { heatmapVisibleData, visibleDataNpy } from '../export/visible-data';
 import { elementWeights } from './attention-source';
 import { GlassboxElement, type MountContext, type MountedView } from './glassbox-element';
 import { createTooltip } from './tooltip';
+
+interface ViewExports {
+  png(scale: number): Promise<Blob>;
+  npy(): Promise<Uint8Array>;
+}
 
 export class GlassboxAttentionHeatmap extends GlassboxElement {
   static readonly tagName = 'glassbox-attention-heatmap';
@@ -18,6 +25,7 @@ export class GlassboxAttentionHeatmap extends GlassboxElement {
 
   #tensors: NamedTensors | null = null;
   #view: HeatmapView | null = null;
+  #exports: ViewExports | null = null;
 
   /** Tensors given directly (they win over `src`): name → { shape, data }. */
   get tensors(): NamedTensors | null {
@@ -31,6 +39,21 @@ export class GlassboxAttentionHeatmap extends GlassboxElement {
   /** The mounted heatmap view (camera, export, selection); null while none is. */
   get view(): HeatmapView | null {
     return this.#view;
+  }
+
+  /** A PNG of the view at `scale`× the canvas's resolution. */
+  exportPng(options: { scale?: number } = {}): Promise<Blob> {
+    return this.#ready().png(options.scale ?? 1);
+  }
+
+  /** The visible cells as .npy: [heads on screen, queries, keys] (see heatmapVisibleData). */
+  exportNpy(): Promise<Uint8Array> {
+    return this.#ready().npy();
+  }
+
+  #ready(): ViewExports {
+    if (!this.#exports) throw new InvalidArgumentError(`<${GlassboxAttentionHeatmap.tagName}>: nothing to export until the view is ready (state '${this.state}').`);
+    return this.#exports;
   }
 
   protected override attributeUpdated(name: string): boolean {
@@ -61,10 +84,15 @@ export class GlassboxAttentionHeatmap extends GlassboxElement {
         label,
       });
       this.#view = view;
+      this.#exports = {
+        png: (scale) => exportViewPng(engine, view, { width: canvas.width, height: canvas.height, scale }),
+        npy: async () => visibleDataNpy(await heatmapVisibleData(view, weights.tensor)),
+      };
       return {
         render: (encoder) => view.render(encoder),
         destroy: () => {
           this.#view = null;
+          this.#exports = null;
           view.destroy();
           weights.tensor.destroy();
           tooltip.destroy();

@@ -24,3 +24,15 @@ export async function readBufferRange(
     staging.destroy();
   }
 }
+
+/** Texture-to-buffer copies need each row padded to a multiple of 256 bytes. */
+export function paddedBytesPerRow(tightBytes: number): number {
+  return Math.ceil(tightBytes / 256) * 256;
+}
+
+/** Drops the padding of `rows` rows of `paddedRow` bytes, keeping `tightRow` bytes of each. */
+export function copyRowsTight(padded: Uint8Array, paddedRow: number, tightRow: number, rows: number): Uint8Array<ArrayBuffer> {
+  const tight = new Uint8Array(tightRow * rows);
+  for (let y = 0; y < rows; y++) tight.set(padded.subarray(y * paddedRow, y * paddedRow + tightRow), y * tightRow);
+  return tight;
+}

@@ -3,6 +3,7 @@
 // clamp to [0, 1], × 255, round half up; NaN/±Inf in the view's marker colour, magenta.
 import { invalidArgument } from '../core/errors';
 import type { GpuTensor } from '../memory/gpu-tensor';
+import { encodePng } from '../export/png';
 import { imageShape } from './image/image-shape';
 
 export interface ExportPngOptions {
@@ -19,11 +20,7 @@ export async function exportPng(image: GpuTensor, options: ExportPngOptions = {}
   );
   const { height, width } = imageShape(image.shape, 'exportPng', image.layout);
   const rgba = scaleNearest(imageToRgba(await image.read(), image.shape), width, height, scale);
-  const canvas = new OffscreenCanvas(width * scale, height * scale);
-  const context = canvas.getContext('2d');
-  invalidArgument(context, () => 'exportPng: expected an OffscreenCanvas 2d context; got null.');
-  context.putImageData(new ImageData(rgba, width * scale, height * scale), 0, 0);
-  return canvas.convertToBlob({ type: 'image/png' });
+  return encodePng(rgba, width * scale, height * scale);
 }
 
 /** The marker for non-finite texels, as in the image view's shader. */

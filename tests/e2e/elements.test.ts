@@ -1,12 +1,21 @@
 // The custom elements' shared machinery in headless Chromium, through <glassbox-attention-heatmap>: mount
 // and draw the data given, follow a resize, pause off screen, share one device between elements, release
 // everything on removal, rebuild after the device is lost, and say what is wrong with bad input.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
 import type { Page } from 'puppeteer';
 import { describe, expect, it } from 'vitest';
+import { parseNpy } from '../../src/io/npy';
 import { randomSoftmaxRows } from '../../src/reference/attention-rollout';
 import { distinctColours, useDemoPage } from '../helpers/browser-page';
 
 const demo = useDemoPage({ width: 900, height: 700 });
+// Debian's numpy reads the exported .npy where it is installed (CI installs it).
+const PYTHON = '/usr/bin/python3';
+const hasNumpy = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import numpy'], { timeout: 30_000 }).status === 0;
 
 type Tensors = Record<string, { shape: number[]; data: number[] }>;
 interface ElementProbe {
@@ -91,6 +100,30 @@ describe('custom elements (through <glassbox-attention-heatmap>)', () => {
     );
     const expected = tensors['attentions.1']!.data[(1 * N + query) * N + key]!;
     expect(await tip.jsonValue()).toBe(`layer 1 head 1 · query ${query} → key ${key}: ${Math.fround(expected).toPrecision(4)}`);
+  });
+
+  it('exports a PNG at a chosen scale and the visible cells as .npy that parseNpy and numpy read', async () => {
+    const { page } = demo();
+    const exported = await page.evaluate(async () => {
+      const element = document.getElementById('a') as unknown as { exportPng(o: object): Promise<Blob>; exportNpy(): Promise<Uint8Array> };
+      const png = new Uint8Array(await (await element.exportPng({ scale: 2 })).arrayBuffer());
+      return { png: Array.from(png), npy: Array.from(await element.exportNpy()) };
+    });
+    const png = PNG.sync.read(Buffer.from(exported.png));
+    expect([png.width, png.height]).toEqual([800, 600]);
+    const npy = parseNpy(Uint8Array.from(exported.npy));
+    expect(npy.shape).toEqual([1, N, N]); // head 4 alone, fitted: every cell on screen
+    const expected = attentionTensors()['attentions.1']!.data.slice(1 * N * N, 2 * N * N);
+    expect(Array.from(npy.data)).toEqual(expected.map((v) => Math.fround(v)));
+    if (hasNumpy) {
+      const file = join(mkdtempSync(join(tmpdir(), 'glassbox-export-')), 'visible.npy');
+      writeFileSync(file, Uint8Array.from(exported.npy));
+      const run = spawnSync(PYTHON, ['-c', 'import sys, json, numpy as np; a = np.load(sys.argv[1]); print(json.dumps([list(a.shape), str(a.dtype), a.ravel().tolist()]))', file], { encoding: 'utf8' });
+      expect(run.status, run.stderr).toBe(0);
+      const [shape, dtype, values] = JSON.parse(run.stdout) as [number[], string, number[]];
+      expect({ shape, dtype }).toEqual({ shape: [1, N, N], dtype: 'float32' });
+      expect(values).toEqual(Array.from(npy.data));
+    }
   });
 
   it('follows its size, and records no frames while scrolled off screen or in a hidden tab', async () => {

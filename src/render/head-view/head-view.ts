@@ -11,7 +11,7 @@ import type { FrameParticipant } from '../../core/frame-loop';
 import type { GpuTensor } from '../../memory/gpu-tensor';
 import { createCanvasSurface } from '../canvas-surface';
 import { DEFAULT_GUTTER, headColour, headViewLayout, tokenAt, type HeadViewLayout, type TokenSide } from './head-view-layout';
-import { checkLinkStyle, linkWeightsShape, type LinkStyle, type LinkWeightsShape } from './link-options';
+import { checkLinkStyle, linkWeightsShape, type LinkStyle, type LinkWeightsShape, type ResolvedLinkStyle } from './link-options';
 import { createLinkPass } from './link-pass';
 import { attachTokenKeys } from './token-keys';
 import { createTokenLabels, type LabelColumn } from './token-labels';
@@ -51,6 +51,8 @@ export interface HeadView extends FrameParticipant {
   readonly layout: HeadViewLayout;
   /** The label elements now shown. */
   readonly labels: readonly HTMLElement[];
+  /** What the links look like now: for exporting the same picture as SVG (src/export/links-svg.ts). */
+  readonly appearance: LinkAppearance;
   /** Draws into the canvas's current texture: the view's part of a frame (`frameLoop.add(view)`). */
   render(encoder: GPUCommandEncoder): void;
   /** Draws into any texture view of the given pixel size and format (tests, export). */
@@ -65,6 +67,17 @@ export interface HeadView extends FrameParticipant {
   setThreshold(threshold: number): void;
   /** Removes the labels and listeners and destroys every buffer the view made (not the weights). */
   destroy(): void;
+}
+
+/** The head view's drawing state, in the units of its options (widths in CSS pixels). */
+export interface LinkAppearance {
+  readonly tokens: readonly string[];
+  /** Per head: drawn or toggled off. */
+  readonly enabled: readonly boolean[];
+  /** Per head, RGB in 0..1. */
+  readonly colours: readonly (readonly [number, number, number])[];
+  readonly style: Readonly<ResolvedLinkStyle>;
+  readonly background: readonly [number, number, number];
 }
 
 const DEFAULT_BACKGROUND = [0.12, 0.12, 0.12] as const;
@@ -192,6 +205,15 @@ export function createHeadView(engine: Engine, options: HeadViewOptions): HeadVi
     },
     get labels() {
       return labels?.shown ?? [];
+    },
+    get appearance() {
+      return {
+        tokens,
+        enabled: [...enabled],
+        colours: enabled.map((_, h) => colours[h] ?? headColour(h)),
+        style: { ...style },
+        background,
+      };
     },
     render(encoder) {
       const texture = surface.context.getCurrentTexture();

@@ -11,7 +11,7 @@ import { createCanvasSurface } from '../canvas-surface';
 import { createColormapTexture } from '../colormap-texture';
 import type { ColormapName } from '../colormaps';
 import { layeredGraphLayout, type LayeredGraphLayout } from './layered-graph-layout';
-import { checkLinkStyle, linkWeightsShape, type LinkStyle, type LinkWeightsShape } from './link-options';
+import { checkLinkStyle, type ResolvedLinkStyle, linkWeightsShape, type LinkStyle, type LinkWeightsShape } from './link-options';
 import { linkPipelines } from './link-pipelines';
 import { createLinkPass, type NodeDraw } from './link-pass';
 import { createTokenLabels, type LabelColumn } from './token-labels';
@@ -55,7 +55,21 @@ export interface LayeredGraphView extends FrameParticipant {
   setNodeValues(values: LayeredNodeValues | null): void;
   setColormap(name: ColormapName): void;
   setThreshold(threshold: number): void;
+  /** What the graph looks like now: for exporting the same picture as SVG (src/export/links-svg.ts). */
+  readonly appearance: LayeredGraphAppearance;
   destroy(): void;
+}
+
+/** The layered graph's drawing state, in the units of its options (widths in CSS pixels). */
+export interface LayeredGraphAppearance {
+  readonly tokens: readonly string[];
+  readonly layerNames: readonly string[];
+  readonly colour: readonly [number, number, number];
+  readonly style: Readonly<ResolvedLinkStyle>;
+  readonly colormap: ColormapName;
+  readonly nodeRange: { readonly vmin: number; readonly vmax: number };
+  readonly nodeColour: readonly [number, number, number];
+  readonly background: readonly [number, number, number];
 }
 
 const WHO = 'LayeredGraphView';
@@ -81,9 +95,11 @@ export function createLayeredGraphView(engine: Engine, options: LayeredGraphView
   const tokens = [...options.tokens];
   const layerNames = Array.from({ length: shape.groups + 1 }, (_, l) => (l === 0 ? 'input' : `layer ${l}`));
   const ratio = window.devicePixelRatio || 1;
-  const links = createLinkPass(engine, { label, weights: options.graph, groups: 1, background: options.background ?? DEFAULT_BACKGROUND });
+  const background = options.background ?? DEFAULT_BACKGROUND;
+  const links = createLinkPass(engine, { label, weights: options.graph, groups: 1, background });
   links.setColour(0, options.colour ?? DEFAULT_COLOUR, true);
-  const colormap = createColormapTexture(device, label, options.colormap ?? 'viridis');
+  let colormapName: ColormapName = options.colormap ?? 'viridis';
+  const colormap = createColormapTexture(device, label, colormapName);
   const noValues = engine.createBuffer({ label: `${label}.noValues`, size: 16, usage: GPUBufferUsage.STORAGE });
   const nodes: NodeDraw = { bindGroup: nodeBindGroup(noValues), count: (shape.groups + 1) * shape.tokens };
   let layout = layeredGraphLayout(1, 1, shape.groups, shape.tokens, ratio);
@@ -186,6 +202,19 @@ export function createLayeredGraphView(engine: Engine, options: LayeredGraphView
     setNodeValues: bindNodeValues,
     setColormap(name) {
       colormap.write(name);
+      colormapName = name;
+    },
+    get appearance() {
+      return {
+        tokens,
+        layerNames,
+        colour: options.colour ?? DEFAULT_COLOUR,
+        style: { ...style },
+        colormap: colormapName,
+        nodeRange: { ...range },
+        nodeColour,
+        background,
+      };
     },
     setThreshold(threshold) {
       style.threshold = checkLinkStyle({ ...style, threshold }, WHO).threshold;

@@ -1,0 +1,71 @@
+// Any view, drawn once into an offscreen rgba8unorm texture and read back: what PNG export (and the render
+// tests) see. A view with a camera is drawn with the camera's framing at `scale`× the resolution (more
+// pixels of the same picture, not more of the world), and the camera is left exactly as it was.
+import type { Engine } from '../core/engine';
+import { invalidArgument } from '../core/errors';
+import { copyRowsTight, paddedBytesPerRow } from '../memory/readback';
+import type { Camera } from '../render/camera';
+
+/** A view that can draw into any target: every Glassbox view. */
+export interface DrawableView {
+  draw(encoder: GPUCommandEncoder, target: GPUTextureView, width: number, height: number, format?: GPUTextureFormat): void;
+  readonly camera?: Camera;
+}
+
+export interface ViewPixels {
+  width: number;
+  height: number;
+  /** RGBA8, rows top to bottom, width × 4 bytes each. */
+  rgba: Uint8Array<ArrayBuffer>;
+}
+
+/** Draws `view` at width × height × scale pixels and reads them back. Everything made here is destroyed. */
+export async function viewPixels(engine: Engine, view: DrawableView, width: number, height: number, scale = 1): Promise<ViewPixels> {
+  invalidArgument(
+    Number.isInteger(width) && Number.isInteger(height) && width >= 1 && height >= 1,
+    () => `viewPixels: expected a positive integer width and height; got ${width} × ${height}.`,
+  );
+  invalidArgument(Number.isInteger(scale) && scale >= 1 && scale <= 16, () => `viewPixels: expected an integer scale from 1 to 16; got ${scale}.`);
+  const [w, h] = [width * scale, height * scale];
+  const max = engine.limits.maxTextureDimension2D;
+  invalidArgument(w <= max && h <= max, () => `viewPixels: ${w} × ${h} pixels exceeds this device's ${max}-pixel texture limit; use a smaller scale.`);
+  const texture = engine.device.createTexture({
+    label: 'viewPixels.target',
+    size: [w, h],
+    format: 'rgba8unorm',
+    usage: GPUTextureUsage.RENDER_ATTACHMENT | GPUTextureUsage.COPY_SRC,
+  });
+  const bytesPerRow = paddedBytesPerRow(w * 4);
+  const staging = engine.createBuffer({ label: 'viewPixels.staging', size: bytesPerRow * h, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+  try {
+    await engine.run('viewPixels', (encoder) => {
+      withCameraAt(view.camera, scale, w, h, () => view.draw(encoder, texture.createView(), w, h, 'rgba8unorm'));
+      encoder.copyTextureToBuffer({ texture }, { buffer: staging, bytesPerRow }, [w, h]);
+    });
+    await staging.mapAsync(GPUMapMode.READ);
+    const rgba = copyRowsTight(new Uint8Array(staging.getMappedRange()), bytesPerRow, w * 4, h);
+    staging.unmap();
+    return { width: w, height: h, rgba };
+  } finally {
+    staging.destroy();
+    texture.destroy();
+  }
+}
+
+/**
+ * Runs `draw` with the camera showing the same world rectangle on a target `scale`× larger, and restores
+ * it after. A fitted camera refits to the larger target by itself; a moved one gets its scale multiplied
+ * and the viewport set first, so that the view's own setViewport finds nothing to change.
+ */
+function withCameraAt(camera: Camera | undefined, scale: number, width: number, height: number, draw: () => void): void {
+  if (!camera || scale === 1) return draw();
+  const saved = { centerX: camera.centerX, centerY: camera.centerY, scale: camera.scale, width: camera.width, height: camera.height, fitted: camera.fitted };
+  if (!camera.fitted) Object.assign(camera, { scale: saved.scale * scale, width, height });
+  camera.version += 1;
+  try {
+    draw();
+  } finally {
+    Object.assign(camera, saved);
+    camera.version += 1;
+  }
+}

@@ -1,12 +1,14 @@
 // Glassbox custom elements: `import 'glassbox/elements'` defines them all. Every element on a page shares
 // one GPU device and one frame loop (element-host.ts).
 import { GlassboxAttentionHeatmap } from './attention-heatmap-element';
+import { GlassboxTransformer } from './transformer-element';
 
 export { GlassboxElement, type MountContext, type MountedView, type ElementState } from './glassbox-element';
 export { currentHost, type ElementHost } from './element-host';
-export { GlassboxAttentionHeatmap };
+export { GlassboxAttentionHeatmap, GlassboxTransformer };
+export { chooseElement, type ElementChoice } from './choose-element';
 
-const ELEMENTS = [GlassboxAttentionHeatmap];
+const ELEMENTS = [GlassboxAttentionHeatmap, GlassboxTransformer];
 
 /** Defines every Glassbox element that is not defined yet (safe to call twice, or beside another copy). */
 export function defineGlassboxElements(registry: CustomElementRegistry = customElements): void {

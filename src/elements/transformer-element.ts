@@ -1,0 +1,186 @@
+// <glassbox-transformer>: the transformer views of one file of attention weights (P per layer, or Q and K):
+//   view="head"  (default) the head view of one layer: queries left, keys right, one link per (head, i, j);
+//                hover or arrow keys keep one token's links;
+//   view="graph" the layered graph: the head-fused attention graph Â of every layer, its input row
+//                coloured by rollout from token `query` (default the last) down to the input.
+//   <glassbox-transformer src="attention.safetensors" text="Now is the winter…" layer="1"></glassbox-transformer>
+import { attentionRollout, type HeadFusion } from '../attention/attention-rollout';
+import { InvalidArgumentError } from '../core/errors';
+import { exportViewPng } from '../export/png';
+import { headViewSvg, layeredGraphSvg } from '../export/links-svg';
+import { headViewData, visibleDataNpy } from '../export/visible-data';
+import type { NamedTensors } from '../io/attention-tensors';
+import { fetchNamedTensors } from '../io/named-tensors';
+import { tensorFromBuffer, type GpuTensor } from '../memory/gpu-tensor';
+import { createHeadView, type HeadView } from '../render/head-view/head-view';
+import { createLayeredGraphView } from '../render/head-view/layered-graph-view';
+import { elementWeights } from './attention-source';
+import { GlassboxElement, type MountContext, type MountedView } from './glassbox-element';
+
+const TAG = 'glassbox-transformer';
+
+interface TransformerExports {
+  png(scale: number): Promise<Blob>;
+  npy(): Promise<Uint8Array>;
+  svg(): Promise<string>;
+}
+
+export class GlassboxTransformer extends GlassboxElement {
+  static readonly tagName = TAG;
+  static readonly observedAttributes = ['src', 'text', 'view', 'layer', 'heads', 'threshold', 'fusion', 'discard', 'query', 'causal'];
+
+  #tensors: NamedTensors | null = null;
+  #tokens: readonly string[] | null = null;
+  #headView: HeadView | null = null;
+  #exports: TransformerExports | null = null;
+
+  /** Tensors given directly (they win over `src`): name → { shape, data }. */
+  get tensors(): NamedTensors | null {
+    return this.#tensors;
+  }
+  set tensors(value: NamedTensors | null) {
+    this.#tensors = value;
+    if (this.isConnected) this.requestRemount();
+  }
+
+  /** One label per token (they win over the `text` attribute, whose characters are the tokens). */
+  get tokens(): readonly string[] | null {
+    return this.#tokens;
+  }
+  set tokens(value: readonly string[] | null) {
+    this.#tokens = value;
+    if (this.isConnected) this.requestRemount();
+  }
+
+  /** The head view while view="head"; null otherwise. */
+  get headView(): HeadView | null {
+    return this.#headView;
+  }
+
+  /** A PNG of the view at `scale`× the canvas's resolution (links only: the labels are DOM text; see exportSvg). */
+  exportPng(options: { scale?: number } = {}): Promise<Blob> {
+    return this.#ready().png(options.scale ?? 1);
+  }
+
+  /** The shown data as .npy: P of the shown layer [heads, n, n], or the fused graph Â [layers, n, n]. */
+  exportNpy(): Promise<Uint8Array> {
+    return this.#ready().npy();
+  }
+
+  /** The picture as SVG, labels and all: one line per drawn link. */
+  exportSvg(): Promise<string> {
+    return this.#ready().svg();
+  }
+
+  protected override attributeUpdated(name: string): boolean {
+    const view = this.#headView;
+    if (!view) return false;
+    if (name === 'layer') view.setLayer(this.#integer('layer', 0));
+    else if (name === 'heads') view.setHeads(this.#enabledHeads(view.heads));
+    else if (name === 'threshold') view.setThreshold(this.#number('threshold', 0));
+    else return false;
+    return true;
+  }
+
+  protected async mountView({ engine, canvas, signal }: MountContext): Promise<MountedView> {
+    const tensors = this.#tensors ?? (await fetchNamedTensors(this.#src(), signal));
+    const weights = await elementWeights(engine, tensors, this.hasAttribute('causal'), TAG);
+    if (weights.kind === 'array') {
+      weights.tensor.destroy();
+      throw new InvalidArgumentError(`<${TAG}>: expected attention weights or Q and K; the file holds another kind of array.`);
+    }
+    const n = weights.tensor.shape[1]!;
+    // [layers × heads, n, n] seen as [layers, heads, n, n]: the same buffer, another shape.
+    const stacked = tensorFromBuffer(engine, weights.tensor.buffer, [weights.layers, weights.heads, n, n]);
+    const owned: { destroy(): void }[] = [weights.tensor];
+    const release = () => owned.splice(0).reverse().forEach((thing) => thing.destroy());
+    try {
+      const tokens = this.#tokenLabels(n);
+      const mounted = this.getAttribute('view') === 'graph'
+        ? await this.#graph(engine, canvas, stacked, tokens, owned)
+        : this.#head(engine, canvas, stacked, tokens, owned);
+      return { render: mounted.render, destroy: () => ((this.#headView = null), (this.#exports = null), release()) };
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  #head(engine: MountContext['engine'], canvas: HTMLCanvasElement, weights: GpuTensor, tokens: string[], owned: { destroy(): void }[]) {
+    const view = createHeadView(engine, { canvas, weights, tokens, layer: this.#integer('layer', 0), threshold: this.#number('threshold', 0), label: TAG });
+    owned.push(view);
+    view.setHeads(this.#enabledHeads(view.heads));
+    this.#headView = view;
+    this.#exports = {
+      png: (scale) => exportViewPng(engine, view, { width: canvas.width, height: canvas.height, scale }),
+      npy: async () => visibleDataNpy(await headViewData(view, weights)),
+      svg: async () => headViewSvg(view, (await headViewData(view, weights)).data),
+    };
+    return { render: (encoder: GPUCommandEncoder) => view.render(encoder) };
+  }
+
+  async #graph(engine: MountContext['engine'], canvas: HTMLCanvasElement, weights: GpuTensor, tokens: string[], owned: { destroy(): void }[]) {
+    const [layers, , n] = weights.shape as [number, number, number, number];
+    const rollout = await attentionRollout(engine, weights, { fusion: this.#fusion(), discardRatio: this.#number('discard', 0), label: `${TAG}.rollout` });
+    owned.push(rollout.graph, rollout.rollout);
+    const query = this.#integer('query', n - 1);
+    if (query >= n) throw new InvalidArgumentError(`<${TAG}>: query must be a token index below ${n}; got ${query}.`);
+    const nodeValues = { tensor: rollout.rollout, offset: ((layers - 1) * n + query) * n };
+    const view = createLayeredGraphView(engine, { canvas, graph: rollout.graph, tokens, nodeValues, threshold: this.#number('threshold', 0), label: TAG });
+    owned.push(view);
+    this.#exports = {
+      png: (scale) => exportViewPng(engine, view, { width: canvas.width, height: canvas.height, scale }),
+      npy: async () => visibleDataNpy({ data: await rollout.graph.read(), shape: [layers, n, n], origin: [0, 0, 0], description: 'fused attention graph' }),
+      svg: async () => layeredGraphSvg(view, await rollout.graph.read(), await rollout.rollout.readRange(nodeValues.offset, n)),
+    };
+    return { render: (encoder: GPUCommandEncoder) => view.render(encoder) };
+  }
+
+  #ready(): TransformerExports {
+    if (!this.#exports) throw new InvalidArgumentError(`<${TAG}>: nothing to export until the view is ready (state '${this.state}').`);
+    return this.#exports;
+  }
+
+  #src(): string {
+    const src = this.getAttribute('src');
+    if (!src) throw new InvalidArgumentError(`<${TAG}>: expected a src attribute or a tensors property; got neither.`);
+    return src;
+  }
+
+  #tokenLabels(n: number): string[] {
+    const given = this.#tokens ?? (this.hasAttribute('text') ? [...this.getAttribute('text')!] : null);
+    if (!given) return Array.from({ length: n }, (_, i) => String(i));
+    if (given.length !== n) throw new InvalidArgumentError(`<${TAG}>: the weights have ${n} tokens; got ${given.length} token labels.`);
+    return [...given];
+  }
+
+  /** "0,2,3" → those heads on; no attribute → all. */
+  #enabledHeads(heads: number): boolean[] {
+    const list = this.getAttribute('heads');
+    if (list === null || list.trim() === '' || list === 'all') return Array.from({ length: heads }, () => true);
+    const chosen = list.split(',').map((part) => Number(part.trim()));
+    const bad = chosen.find((h) => !Number.isInteger(h) || h < 0 || h >= heads);
+    if (bad !== undefined) throw new InvalidArgumentError(`<${TAG}>: heads lists head indices below ${heads}, e.g. "0,2"; got '${list}'.`);
+    return Array.from({ length: heads }, (_, h) => chosen.includes(h));
+  }
+
+  #fusion(): HeadFusion {
+    const fusion = this.getAttribute('fusion') ?? 'mean';
+    if (fusion !== 'mean' && fusion !== 'max' && fusion !== 'min') throw new InvalidArgumentError(`<${TAG}>: fusion is mean, max or min; got '${fusion}'.`);
+    return fusion;
+  }
+
+  #integer(name: string, fallback: number): number {
+    const value = this.#number(name, fallback);
+    if (!Number.isInteger(value) || value < 0) throw new InvalidArgumentError(`<${TAG}>: ${name} must be an integer ≥ 0; got '${this.getAttribute(name)}'.`);
+    return value;
+  }
+
+  #number(name: string, fallback: number): number {
+    const text = this.getAttribute(name);
+    if (text === null || text.trim() === '') return fallback;
+    const value = Number(text);
+    if (!Number.isFinite(value)) throw new InvalidArgumentError(`<${TAG}>: ${name} must be a number; got '${text}'.`);
+    return value;
+  }
+}

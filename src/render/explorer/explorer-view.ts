@@ -59,6 +59,8 @@ export interface ExplorerViewOptions {
 
 export interface ExplorerView extends FrameParticipant {
   readonly camera: Camera;
+  /** Draws the tiles computed so far into any texture view of the given pixel size and format (export, tests). */
+  draw(encoder: GPUCommandEncoder, target: GPUTextureView, width: number, height: number, format?: GPUTextureFormat): void;
   setHead(head: number): void;
   setPooling(pooling: Pooling): void;
   setColormap(name: ColormapName): void;
@@ -268,6 +270,12 @@ export function createExplorerView(engine: Engine, options: ExplorerViewOptions)
       buildDrawList();
       const target = surface.context.getCurrentTexture().createView();
       pass.draw(encoder, target, surface.format, drawList, (renderPass) => profilePass.record(renderPass, surface.format));
+    },
+    draw(encoder, target, width, height, format = 'rgba8unorm') {
+      camera.setViewport(width, height);
+      syncView();
+      buildDrawList();
+      pass.draw(encoder, target, format, drawList, (renderPass) => profilePass.record(renderPass, format));
     },
     setHead(head) {
       invalidArgument(Number.isInteger(head) && head >= 0 && head < producer.heads, () => `head must be 0..${producer.heads - 1}; got ${head}.`);

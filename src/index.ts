@@ -271,3 +271,4 @@ export { headViewSvg, layeredGraphSvg } from './export/links-svg';
 export type { LinkAppearance } from './render/head-view/head-view';
 export type { LayeredGraphAppearance } from './render/head-view/layered-graph-view';
 export { namedTensorsFromFile, namedTensorsFromFiles, fetchNamedTensors, tensorFileFormat, type TensorFileFormat } from './io/named-tensors';
+export { featureLayersFromTensors } from './features/feature-layers-from-tensors';

@@ -6,6 +6,7 @@
 import { createEngine } from '../create-engine';
 import type { Engine } from '../core/engine';
 import { createFrameLoop, type FrameInfo, type FrameLoop } from '../core/frame-loop';
+import { forgetTfjsBackendOn } from '../interop/tfjs/backend';
 
 export interface ElementHost {
   readonly engine: Engine;
@@ -105,6 +106,7 @@ function eachActive(record: (member: HostMember) => void): void {
 async function replaceLostDevice(lost: ElementHost, reason: string): Promise<void> {
   lost.loop.stop();
   lost.engine.destroy();
+  forgetTfjsBackendOn(lost.engine.device); // when tfjs made the device, the engine only adopted it
   current = null;
   generation += 1;
   pending = startHost();

@@ -22,6 +22,14 @@ export function existingTfjsDevice(): GPUDevice | null {
   return initializedTfjsBackend()?.device ?? null;
 }
 
+/**
+ * Removes tfjs's 'webgpu' backend if it runs on `device` (a lost one): the next engine then starts tfjs
+ * afresh on its new device instead of adopting the dead one.
+ */
+export function forgetTfjsBackendOn(device: GPUDevice): void {
+  if (initializedTfjsBackend()?.device === device) tf.removeBackend(BACKEND_NAME);
+}
+
 /** The tfjs backend running on the engine's device, or null when the engine was made without tfjs. */
 export function tfjsBackendOf(engine: Engine): WebGPUBackend | null {
   return backends.get(engine) ?? null;

@@ -17,7 +17,7 @@ export function useDemoPage(viewport: { width: number; height: number }): () => 
   let browser: Browser | undefined;
   let demo: DemoPage | undefined;
   beforeAll(async () => {
-    server = await startViteServer();
+    server = await startViteServer({ watch: false }); // a file saved mid-run must not reload the page under a test
     browser = await puppeteer.launch({ executablePath: browserPath(), args: chromiumFlags, headless: true });
     const page = await browser.newPage();
     await page.setViewport({ ...viewport, deviceScaleFactor: 1 });

@@ -1,0 +1,216 @@
+// <glassbox-inversion>: feature inversion (find a picture whose activations at `layer` match those of
+// `input`) or activation maximization (find the picture channel `channel` of `layer` responds to most) on a
+// tfjs model from a URL, optimized on the GPU and drawn every frame from the optimizer's buffer, with the
+// loss curve below. Steps per frame adapt to a budget. With `prefers-reduced-motion: reduce` (or the
+// `paused` attribute) it waits for resume() instead of starting by itself.
+//   <glassbox-inversion model="/cnn/model.json" mode="invert" layer="block3" input="cat.jpg"></glassbox-inversion>
+import * as tf from '@tensorflow/tfjs-core';
+import type { Engine } from '../core/engine';
+import { InvalidArgumentError } from '../core/errors';
+import { createActivationCapture, featureLayerNames } from '../interop/tfjs/capture';
+import type { CapturableModel } from '../interop/tfjs/capture-sources';
+import { createTensorBuffer, GpuTensor, tensorFromArray } from '../memory/gpu-tensor';
+import { createOptimization, type Optimization } from '../optvis/optimize';
+import { activationMaximization, inversion, type PresetOptions } from '../optvis/presets';
+import { exportPng } from '../render/export-png';
+import { createImageView } from '../render/image-view';
+import { createLossCurve } from '../render/loss-curve';
+import { GlassboxElement, type MountContext, type MountedView } from './glassbox-element';
+import { imageInputOf, imageTensor, loadCapturableModel, loadImage, type ImageInput } from './feature-model';
+
+const TAG = 'glassbox-inversion';
+/** GPU work per frame that steps may take; at least one step runs each frame. */
+const FRAME_BUDGET_MS = 12;
+const MAX_STEPS_PER_FRAME = 16;
+const LOSS_CURVE_PX = 90;
+
+export class GlassboxInversion extends GlassboxElement {
+  static readonly tagName = TAG;
+  static readonly observedAttributes = ['model', 'mode', 'layer', 'channel', 'input', 'size', 'input-range', 'input-node', 'steps'];
+
+  #image: CanvasImageSource | null = null;
+  #optimization: Optimization | null = null;
+  #running = false;
+  /** Steps taken and the latest loss (one scalar read back per frame). */
+  steps = 0;
+  loss: number | null = null;
+  firstLoss: number | null = null;
+
+  /** The picture to invert (wins over `input`). */
+  get image(): CanvasImageSource | null {
+    return this.#image;
+  }
+  set image(value: CanvasImageSource | null) {
+    this.#image = value;
+    if (this.isConnected) this.requestRemount();
+  }
+
+  get running(): boolean {
+    return this.#running;
+  }
+
+  pause(): void {
+    this.#running = false;
+  }
+
+  resume(): void {
+    this.#running = true;
+  }
+
+  /** Starts again from a fresh random image. */
+  reset(): void {
+    this.#optimization?.reset();
+    [this.steps, this.loss, this.firstLoss] = [0, null, null];
+  }
+
+  /** The optimized image as a PNG, each pixel a scale × scale block. */
+  exportPng(options: { scale?: number } = {}): Promise<Blob> {
+    if (!this.#optimization) throw new InvalidArgumentError(`<${TAG}>: nothing to export until the optimization is ready (state '${this.state}').`);
+    return exportPng(this.#optimization.image, options);
+  }
+
+  protected async mountView({ engine, canvas, stage }: MountContext): Promise<MountedView> {
+    const modelUrl = this.getAttribute('model');
+    if (!modelUrl) throw new InvalidArgumentError(`<${TAG}>: expected a model attribute (a model.json or tfjs storage URL).`);
+    const model = await loadCapturableModel(modelUrl);
+    const owned: { destroy(): void }[] = [{ destroy: () => model.dispose() }];
+    const release = () => owned.splice(0).reverse().forEach((thing) => thing.destroy());
+    try {
+      const layer = this.#layer(model);
+      const spec = { ...imageInputOf(model), ...this.#size() };
+      const inputOptions = { inputRange: this.#inputRange(), ...(this.hasAttribute('input-node') ? { inputNode: this.getAttribute('input-node')! } : {}) };
+      const invert = this.#mode() === 'invert';
+      const original = invert ? await this.#original(engine, spec) : null;
+      if (original) owned.push(original);
+      let preset: PresetOptions;
+      if (original) {
+        const target = layerActivations(engine, model, spec, original.pixels, layer, inputOptions.inputRange);
+        owned.push(target);
+        preset = inversion({ layer, target, height: spec.height, width: spec.width, ...(this.hasAttribute('steps') ? { steps: this.#integer('steps', 200) } : {}) });
+      } else {
+        preset = activationMaximization({ layer, channel: this.#integer('channel', 0), height: spec.height, width: spec.width });
+      }
+      const optimization = await createOptimization(engine, { model, ...inputOptions, ...preset, seed: 1, label: TAG });
+      owned.push(optimization);
+      canvas.style.height = `calc(100% - ${LOSS_CURVE_PX}px)`;
+      const view = createImageView(engine, { canvas, images: original ? [original.tensor, optimization.image] : [optimization.image], label: TAG });
+      owned.push(view);
+      const plotCanvas = document.createElement('canvas');
+      plotCanvas.style.cssText = `position:absolute;left:0;right:0;bottom:0;width:100%;height:${LOSS_CURVE_PX}px`;
+      stage.append(plotCanvas);
+      // Maximization's loss is a negative mean: a linear axis; inversion's falls by decades: a log axis.
+      const plot = createLossCurve(plotCanvas, { log: invert, background: '#1b1b1b', foreground: '#dddddd' });
+      owned.push(plot, { destroy: () => plotCanvas.remove() });
+      this.#optimization = optimization;
+      [this.steps, this.loss, this.firstLoss] = [0, null, null];
+      this.#running = !this.hasAttribute('paused') && !matchMedia('(prefers-reduced-motion: reduce)').matches;
+      const stepper = this.#stepper(optimization, plot);
+      return {
+        compute: () => stepper(),
+        render: (encoder) => view.render(encoder),
+        destroy: () => {
+          this.#optimization = null;
+          release();
+        },
+      };
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  /** Each frame: some steps (as many as fit the budget), and one loss read when none is in flight. */
+  #stepper(optimization: Optimization, plot: ReturnType<typeof createLossCurve>): () => void {
+    let [stepsPerFrame, reading, measuredSince, stepsSince] = [1, false, performance.now(), 0];
+    return () => {
+      if (!this.#running || optimization.state !== 'running' || optimization !== this.#optimization) return;
+      optimization.step(stepsPerFrame);
+      stepsSince += stepsPerFrame;
+      if (reading) return;
+      reading = true;
+      optimization.readLoss().then(
+        (loss) => {
+          reading = false;
+          if (optimization !== this.#optimization) return;
+          [this.steps, this.loss] = [optimization.steps, loss.total];
+          this.firstLoss ??= loss.total;
+          plot.push(optimization.steps, { total: loss.total });
+          plot.draw();
+          const msPerStep = (performance.now() - measuredSince) / Math.max(stepsSince, 1);
+          stepsPerFrame = Math.max(1, Math.min(MAX_STEPS_PER_FRAME, Math.floor(FRAME_BUDGET_MS / msPerStep)));
+          if (optimization.state === 'stopped') this.failed(new Error(`The optimization stopped: ${optimization.stopReason}`));
+        },
+        (error) => ((reading = false), this.failed(error)),
+      );
+    };
+  }
+
+  async #original(engine: Engine, spec: ImageInput): Promise<{ tensor: GpuTensor; pixels: Float32Array; destroy(): void }> {
+    const image = this.#image ?? (this.hasAttribute('input') ? await loadImage(this.getAttribute('input')!) : null);
+    if (!image) throw new InvalidArgumentError(`<${TAG}>: inversion needs a picture: an input attribute (an image URL) or the image property.`);
+    const pixels = tf.tidy(() => tf.div(tf.cast(imageTensor({ ...spec, channels: 3, dtype: 'int32' }, image, document.createElement('canvas'), [0, 255]), 'float32'), 255));
+    const values = pixels.dataSync() as Float32Array;
+    pixels.dispose();
+    const tensor = tensorFromArray(engine, values, [1, spec.height, spec.width, 3], { label: `${TAG}.original`, layout: 'NHWC' });
+    return { tensor, pixels: values, destroy: () => tensor.destroy() };
+  }
+
+  #layer(model: CapturableModel): string {
+    const layer = this.getAttribute('layer');
+    const names = featureLayerNames(model);
+    if (!layer) throw new InvalidArgumentError(`<${TAG}>: expected a layer attribute; the model's feature layers are ${names.slice(0, 40).join(', ')}.`);
+    return layer;
+  }
+
+  #mode(): 'invert' | 'maximize' {
+    const mode = this.getAttribute('mode') ?? 'invert';
+    if (mode !== 'invert' && mode !== 'maximize') throw new InvalidArgumentError(`<${TAG}>: mode is invert or maximize; got '${mode}'.`);
+    return mode;
+  }
+
+  #size(): { height: number; width: number } | Record<string, never> {
+    if (!this.hasAttribute('size')) return {};
+    const size = this.#integer('size', 0);
+    if (size < 8) throw new InvalidArgumentError(`<${TAG}>: size must be at least 8 pixels; got ${size}.`);
+    return { height: size, width: size };
+  }
+
+  #inputRange(): [number, number] {
+    const text = this.getAttribute('input-range') ?? '0,1';
+    const range = text.split(',').map(Number);
+    if (range.length !== 2 || !range.every(Number.isFinite) || !(range[0]! < range[1]!)) {
+      throw new InvalidArgumentError(`<${TAG}>: input-range is "lo,hi" with lo < hi (e.g. "-1,1"); got '${text}'.`);
+    }
+    return range as [number, number];
+  }
+
+  #integer(name: string, fallback: number): number {
+    const text = this.getAttribute(name);
+    if (text === null || text.trim() === '') return fallback;
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < 0) throw new InvalidArgumentError(`<${TAG}>: ${name} must be an integer ≥ 0; got '${text}'.`);
+    return value;
+  }
+}
+
+/** The layer's activations for the original picture, fed as the optimization feeds its image: [0, 1] → range. */
+function layerActivations(engine: Engine, model: CapturableModel, spec: ImageInput, pixels: Float32Array, layer: string, range: readonly [number, number]): GpuTensor {
+  const capture = createActivationCapture(engine, model, [layer], { label: `${TAG}.target` });
+  const input = tf.tidy(() => {
+    const scaled = tf.add(tf.mul(tf.tensor4d(pixels, [1, spec.height, spec.width, 3]), range[1] - range[0]), range[0]);
+    return spec.dtype === 'int32' ? tf.cast(scaled, 'int32') : scaled;
+  });
+  try {
+    const [captured] = capture.run(input);
+    const source = captured!.tensor;
+    // A copy the optimization owns: the capture gives its buffers back to tfjs on dispose.
+    const target = new GpuTensor({ engine, buffer: createTensorBuffer(engine, source.shape, `${TAG}.target`), shape: source.shape, layout: source.layout });
+    const encoder = engine.device.createCommandEncoder({ label: `${TAG}.target.copy` });
+    encoder.copyBufferToBuffer(source.buffer, 0, target.buffer, 0, source.size * 4);
+    engine.submit([encoder.finish()]);
+    return target;
+  } finally {
+    capture.dispose();
+    input.dispose();
+  }
+}

@@ -1,14 +1,18 @@
 // Any view, drawn once into an offscreen rgba8unorm texture and read back: what PNG export (and the render
-// tests) see. A view with a camera is drawn with the camera's framing at `scale`× the resolution (more
-// pixels of the same picture, not more of the world), and the camera is left exactly as it was.
+// tests) see. At `scale`× the resolution a view shows the same picture with more pixels, not more of the
+// world: a camera's scale is multiplied (and restored after), and views with sizes in pixels (line widths,
+// node squares) get `scale` as draw's last argument and multiply them.
 import type { Engine } from '../core/engine';
 import { invalidArgument } from '../core/errors';
 import { copyRowsTight, paddedBytesPerRow } from '../memory/readback';
 import type { Camera } from '../render/camera';
 
-/** A view that can draw into any target: every Glassbox view. */
+/**
+ * A view that can draw into any target: every Glassbox view. `scale` is target pixels per canvas pixel
+ * (export at a larger size); views without sizes in pixels ignore it.
+ */
 export interface DrawableView {
-  draw(encoder: GPUCommandEncoder, target: GPUTextureView, width: number, height: number, format?: GPUTextureFormat): void;
+  draw(encoder: GPUCommandEncoder, target: GPUTextureView, width: number, height: number, format?: GPUTextureFormat, scale?: number): void;
   readonly camera?: Camera;
 }
 
@@ -39,7 +43,7 @@ export async function viewPixels(engine: Engine, view: DrawableView, width: numb
   const staging = engine.createBuffer({ label: 'viewPixels.staging', size: bytesPerRow * h, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
   try {
     await engine.run('viewPixels', (encoder) => {
-      withCameraAt(view.camera, scale, w, h, () => view.draw(encoder, texture.createView(), w, h, 'rgba8unorm'));
+      withCameraAt(view.camera, scale, w, h, () => view.draw(encoder, texture.createView(), w, h, 'rgba8unorm', scale));
       encoder.copyTextureToBuffer({ texture }, { buffer: staging, bytesPerRow }, [w, h]);
     });
     await staging.mapAsync(GPUMapMode.READ);
@@ -54,13 +58,14 @@ export async function viewPixels(engine: Engine, view: DrawableView, width: numb
 
 /**
  * Runs `draw` with the camera showing the same world rectangle on a target `scale`× larger, and restores
- * it after. A fitted camera refits to the larger target by itself; a moved one gets its scale multiplied
- * and the viewport set first, so that the view's own setViewport finds nothing to change.
+ * it after. Scale and viewport are set first, so that the view's own setViewport finds nothing to change:
+ * a fitted camera is not refitted, which would keep its padding in pixels and so change the framing.
  */
 function withCameraAt(camera: Camera | undefined, scale: number, width: number, height: number, draw: () => void): void {
   if (!camera || scale === 1) return draw();
+  camera.setViewport(width / scale, height / scale); // what a screen-sized draw would do first
   const saved = { centerX: camera.centerX, centerY: camera.centerY, scale: camera.scale, width: camera.width, height: camera.height, fitted: camera.fitted };
-  if (!camera.fitted) Object.assign(camera, { scale: saved.scale * scale, width, height });
+  Object.assign(camera, { scale: saved.scale * scale, width, height });
   camera.version += 1;
   try {
     draw();

@@ -6,7 +6,7 @@ import { featureIndex } from '../features/feature-layer';
 import { writeNpy } from '../io/npy';
 import type { GpuTensor } from '../memory/gpu-tensor';
 import type { Camera, WorldRect } from '../render/camera';
-import { visibleChannels, visibleSections } from '../render/feature-grid/grid-layout';
+import { mapRect, visibleChannels, visibleSections } from '../render/feature-grid/grid-layout';
 import type { FeatureGridView } from '../render/feature-grid/feature-grid-view';
 import type { HeadView } from '../render/head-view/head-view';
 import type { HeatmapLayout } from '../render/heatmap-layout';
@@ -18,8 +18,21 @@ export interface VisibleData {
   shape: number[];
   /** Index of the first element in the source's own axes (e.g. [head, query, key]). */
   origin: number[];
+  /**
+   * The heatmap only: the head of each slab of the first axis, in order (a grid can show heads 0 and 2
+   * without 1, so origin[0] alone does not say).
+   */
+  heads?: number[];
+  /** The feature grid only: the channel of each map of the first axis, in order. */
+  channels?: number[];
   /** What the array is, in a line: for a file name or a caption. */
   description: string;
+  /**
+   * Only where cells pool several entries (the explorer zoomed out): the entries [start, end) shown along
+   * rows and columns; along each axis, cell c of G covers entries start + [floor(c·R/G), floor((c+1)·R/G))
+   * of the R shown, and holds their `reduce`.
+   */
+  pooled?: { rows: [number, number]; cols: [number, number]; reduce: 'max' | 'mean' };
 }
 
 /** The .npy bytes of visible data (readable by numpy and by parseNpy). */
@@ -68,19 +81,32 @@ function overlap(from: number, to: number, size: number): [number, number] | nul
 export async function heatmapVisibleData(view: HeatmapView, weights: GpuTensor): Promise<VisibleData> {
   const region = heatmapVisibleRegion(view.layout, cameraRect(view.camera));
   invalidArgument(region, () => 'heatmapVisibleData: no cell is on screen; pan or zoom back onto the heatmap.');
-  const { queries: n, keys: m } = view.layout;
+  return heatmapRegionData(view.layout, region, (offset, count) => weights.readRange(offset, count));
+}
+
+/**
+ * The cells of `region` read through `readRange` (elements [offset, offset + count) of the row-major
+ * [heads, N, M] data): the GPU tensor's readRange, or a slice of an array where the data is on the CPU.
+ */
+export async function heatmapRegionData(
+  layout: HeatmapLayout,
+  region: HeatmapRegion,
+  readRange: (offset: number, count: number) => Promise<Float32Array>,
+): Promise<VisibleData> {
+  const { queries: n, keys: m } = layout;
   const [rows, cols] = [region.queries[1] - region.queries[0], region.keys[1] - region.keys[0]];
   const data = new Float32Array(region.heads.length * rows * cols);
   for (const [slot, head] of region.heads.entries()) {
     // One read per head from its first visible row to its last: rows are contiguous in P.
-    const block = await weights.readRange((head * n + region.queries[0]) * m, rows * m);
+    const block = await readRange((head * n + region.queries[0]) * m, rows * m);
     for (let r = 0; r < rows; r++) data.set(block.subarray(r * m + region.keys[0], r * m + region.keys[1]), (slot * rows + r) * cols);
   }
-  const heads = region.heads.length === 1 ? `head ${region.heads[0]}` : `heads ${region.heads[0]}–${region.heads.at(-1)}`;
+  const heads = region.heads.length === 1 ? `head ${region.heads[0]}` : `heads ${region.heads.join(', ')}`;
   return {
     data,
     shape: [region.heads.length, rows, cols],
     origin: [region.heads[0]!, region.queries[0], region.keys[0]],
+    heads: [...region.heads],
     description: `${heads}, queries ${region.queries[0]}–${region.queries[1] - 1}, keys ${region.keys[0]}–${region.keys[1] - 1}`,
   };
 }
@@ -98,32 +124,46 @@ export async function headViewData(view: HeadView, weights: GpuTensor): Promise<
 }
 
 /**
- * The visible maps of a feature grid: of the layer with the most channels on screen, those channels as
- * [channels, height, width] (one map after another, whatever the tensor's layout) of the shown batch item.
+ * The visible maps of a feature grid: of the layer with the most maps on screen, the channels whose map
+ * overlaps the screen (in channel order, listed in `channels`; a row cut by the edge keeps only its maps
+ * on screen), as [channels, height, width] of the shown batch item, whatever the tensor's layout. One
+ * layer, because layers differ in size and one .npy holds one shape.
  */
 export async function featureGridVisibleData(view: FeatureGridView, layers: readonly FeatureLayer[], batchItem = 0): Promise<VisibleData> {
   const rect = cameraRect(view.camera);
-  const best = visibleSections(view.layout, rect)
-    .map((section) => ({ section, range: { ...visibleChannels(view.layout, section, rect) } }))
-    .reduce<{ layer: number; first: number; count: number } | null>(
-      (top, { section, range }) => (range.count > (top?.count ?? 0) ? { layer: section.layer, ...range } : top),
-      null,
-    );
+  const layout = view.layout;
+  let best: { layer: number; channels: number[] } | null = null;
+  for (const section of visibleSections(layout, rect)) {
+    const rows = visibleChannels(layout, section, rect); // whole rows: a superset of the maps on screen
+    const channels: number[] = [];
+    for (let c = rows.first; c < rows.first + rows.count; c++) if (overlaps(mapRect(layout, section, c), rect)) channels.push(c);
+    if (channels.length > (best?.channels.length ?? 0)) best = { layer: section.layer, channels };
+  }
   invalidArgument(best, () => 'featureGridVisibleData: no map is on screen; pan or zoom back onto the grid.');
   const layer = layers[best.layer];
   invalidArgument(layer, () => `featureGridVisibleData: the grid shows layer ${best.layer}; ${layers.length} layers were given.`);
+  invalidArgument(
+    Number.isInteger(batchItem) && batchItem >= 0 && batchItem < layer.batch,
+    () => `featureGridVisibleData: batchItem must be in [0, ${layer.batch}); got ${batchItem}.`,
+  );
   const values = await layer.tensor.read();
   const { height, width } = layer;
-  const data = new Float32Array(best.count * height * width);
-  for (let c = 0; c < best.count; c++) {
+  const data = new Float32Array(best.channels.length * height * width);
+  best.channels.forEach((channel, c) => {
     for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width; x++) data[(c * height + y) * width + x] = values[featureIndex(layer, batchItem, y, x, best.first + c)]!;
+      for (let x = 0; x < width; x++) data[(c * height + y) * width + x] = values[featureIndex(layer, batchItem, y, x, channel)]!;
     }
-  }
+  });
+  const [first, last] = [best.channels[0]!, best.channels.at(-1)!];
   return {
     data,
-    shape: [best.count, height, width],
-    origin: [batchItem, best.first],
-    description: `${layer.name}, channels ${best.first}–${best.first + best.count - 1}`,
+    shape: [best.channels.length, height, width],
+    origin: [batchItem, first],
+    channels: best.channels,
+    description: `${layer.name}, ${best.channels.length} channels from ${first} to ${last}`,
   };
+}
+
+function overlaps(a: WorldRect, b: WorldRect): boolean {
+  return a.x < b.x + b.width && a.x + a.width > b.x && a.y < b.y + b.height && a.y + a.height > b.y;
 }

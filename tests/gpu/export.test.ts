@@ -5,10 +5,19 @@
 // honour toggled heads and a focused token.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseNpy, randomFloats, tensorFromArray, type GpuTensor } from '../../src/index';
+import { createLongAttention } from '../../src/attention/long-attention';
+import { explorerVisibleData } from '../../src/export/explorer-data';
 import { headViewSvg, layeredGraphSvg } from '../../src/export/links-svg';
 import { exportViewPng } from '../../src/export/png';
-import { viewPixels } from '../../src/export/view-pixels';
-import { cameraRect, headViewData, heatmapVisibleData, visibleDataNpy } from '../../src/export/visible-data';
+import { viewPixels, type DrawableView } from '../../src/export/view-pixels';
+import { cameraRect, featureGridVisibleData, headViewData, heatmapVisibleData, visibleDataNpy } from '../../src/export/visible-data';
+import { featureIndex, featureLayer } from '../../src/features/feature-layer';
+import { createExplorerView } from '../../src/render/explorer/explorer-view';
+import { tileProducerFor } from '../../src/render/explorer/long-attention-producer';
+import { createFeatureGridView } from '../../src/render/feature-grid/feature-grid-view';
+import { mapRect } from '../../src/render/feature-grid/grid-layout';
+import { referenceAttentionWeights } from '../../src/reference/attention';
+import { referenceChannelStats, STATS_RECORD_FLOATS } from '../../src/reference/channel-stats';
 import { createHeadView } from '../../src/render/head-view/head-view';
 import { HEAD_PALETTE } from '../../src/render/head-view/head-view-layout';
 import { createLayeredGraphView } from '../../src/render/head-view/layered-graph-view';
@@ -150,6 +159,19 @@ describe('SVG of the link views', () => {
     expect(Number(line.getAttribute('stroke-width'))).toBeCloseTo(Math.max(1, weight * 6), 3);
     expect(Number(line.getAttribute('stroke-opacity'))).toBeCloseTo(weight, 3);
     expect(line.getAttribute('stroke')).toBe(`#${HEAD_PALETTE[1]!.map((c) => Math.round(c * 255).toString(16).padStart(2, '0')).join('')}`);
+    // Every line: its weight sets width and opacity, its head the colour, its ends the token rows.
+    const hex = (h: number) => `#${HEAD_PALETTE[h]!.map((c) => Math.round(c * 255).toString(16).padStart(2, '0')).join('')}`;
+    for (const l of lines) {
+      const [h, i, jj] = l.getAttribute('data-link')!.split(',').map(Number) as [number, number, number];
+      const w = Math.fround(data[(h * n + i) * n + jj]!);
+      expect(Number(l.getAttribute('stroke-width'))).toBeCloseTo(Math.max(1, Math.min(w, 1) * 6), 2);
+      expect(Number(l.getAttribute('stroke-opacity'))).toBeCloseTo(Math.min(w, 1), 2);
+      expect(l.getAttribute('stroke')).toBe(hex(h));
+      expect(Number(l.getAttribute('y1'))).toBeCloseTo(view.layout.top + i * view.layout.row, 2);
+      expect(Number(l.getAttribute('y2'))).toBeCloseTo(view.layout.top + jj * view.layout.row, 2);
+    }
+    const legend = [...doc.querySelectorAll('text')].filter((t) => /^head \d+$/.test(t.textContent ?? ''));
+    expect(legend.map((t) => [t.textContent, t.getAttribute('fill')])).toEqual([['head 0', hex(0)], ['head 1', hex(1)]]);
     expect([...doc.querySelectorAll('text')].map((t) => t.textContent)).toEqual(expect.arrayContaining(tokens));
 
     view.setHeads([false, true]);
@@ -174,5 +196,208 @@ describe('SVG of the link views', () => {
     expect(new Set(squares.slice(0, n).map((r) => r.getAttribute('fill'))).size).toBe(n); // input row: n values, n colours
     expect(new Set(squares.slice(n).map((r) => r.getAttribute('fill'))).size).toBe(1); // rows without values: the node colour
     expect([...doc.querySelectorAll('text')].map((t) => t.textContent)).toEqual(expect.arrayContaining(['input', 'layer 2', '<a>']));
+  });
+});
+
+// ---- PNG of the link views and the feature grid -------------------------------------------------------
+
+const BACKGROUND_RGB = [31, 31, 31]; // the views' default background, 0.12 · 255 rounded
+
+/** Pixels that differ from the background by more than a faint antialiasing fringe. */
+function ink(rgba: ArrayLike<number>): number {
+  let count = 0;
+  for (let i = 0; i < rgba.length; i += 4) if ([0, 1, 2].some((k) => Math.abs(rgba[i + k]! - BACKGROUND_RGB[k]!) > 24)) count += 1;
+  return count;
+}
+
+/** Mean |difference| per channel between a picture and a 2×-larger one averaged down in 2×2 blocks. */
+function downsampledDifference(one: ArrayLike<number>, two: ArrayLike<number>, width: number, height: number): number {
+  let total = 0;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      for (let k = 0; k < 3; k++) {
+        const at = (dx: number, dy: number) => two[((2 * y + dy) * 2 * width + 2 * x + dx) * 4 + k]!;
+        total += Math.abs(one[(y * width + x) * 4 + k]! - (at(0, 0) + at(1, 0) + at(0, 1) + at(1, 1)) / 4);
+      }
+    }
+  }
+  return total / (width * height * 3);
+}
+
+describe('PNG of the link views', () => {
+  it('is the drawn pixels at scale 1; at scale 2 the same picture with lines and nodes twice as wide', async () => {
+    const n = 6;
+    const p = randomSoftmaxRows(3 * n, n, 21); // [heads 3, n, n]
+    const head = createHeadView(engine(), { canvas, weights: tensor(p, [3, n, n]), tokens: 'abcdef'.split(''), labels: false, lineWidth: 5 });
+    const graph = createLayeredGraphView(engine(), { canvas, graph: tensor(randomSoftmaxRows(2 * n, n, 22), [2, n, n]), tokens: 'abcdef'.split(''), labels: false });
+    owned.push(head, graph);
+    for (const view of [head, graph] as DrawableView[]) {
+      const one = await viewPixels(engine(), view, WIDTH, HEIGHT);
+      const png = await decodePng(await exportViewPng(engine(), view, { canvas }));
+      expect([png.width, png.height]).toEqual([WIDTH, HEIGHT]);
+      expect(Array.from(png.rgba)).toEqual(Array.from(one.rgba));
+      const two = await decodePng(await exportViewPng(engine(), view, { canvas, scale: 2 }));
+      expect([two.width, two.height]).toEqual([2 * WIDTH, 2 * HEIGHT]);
+      // Widths in pixels scale with the picture: four times the pixels are inked, not two.
+      const ratio = ink(two.rgba) / (4 * ink(one.rgba));
+      expect(ratio).toBeGreaterThan(0.8);
+      expect(ratio).toBeLessThan(1.25);
+      expect(downsampledDifference(one.rgba, two.rgba, WIDTH, HEIGHT)).toBeLessThan(6);
+    }
+    // The screen's layout is kept for the SVG and the labels, not the export's larger one.
+    expect([head.layout.width, head.layout.height]).toEqual([WIDTH, HEIGHT]);
+  });
+
+  it('paints the token labels where the DOM shows them: in the gutters, scaled with the picture', async () => {
+    const n = 5;
+    const view = createHeadView(engine(), { canvas, weights: tensor(randomSoftmaxRows(2 * n, n, 23), [2, n, n]), tokens: ['WW', 'MM', 'WM', 'MW', 'WWW'] });
+    owned.push(view);
+    await expect.poll(() => view.labels.length, { timeout: 5000 }).toBe(2 * n);
+    const plain = await decodePng(await exportViewPng(engine(), view, { canvas, labels: false }));
+    const labelled = await decodePng(await exportViewPng(engine(), view, { canvas }));
+    const differing = (a: Uint8ClampedArray, b: Uint8ClampedArray, width: number) => {
+      const xs: number[] = [];
+      for (let i = 0; i < a.length; i += 4) if ([0, 1, 2].some((k) => a[i + k] !== b[i + k])) xs.push((i / 4) % width);
+      return xs;
+    };
+    const xs = differing(plain.rgba, labelled.rgba, WIDTH);
+    expect(xs.length).toBeGreaterThan(20);
+    // Query labels end left of the query column, key labels start right of the key column (4 px apart).
+    expect(xs.every((x) => x < view.layout.queryX || x > view.layout.keyX)).toBe(true);
+    expect(xs.some((x) => x < view.layout.queryX)).toBe(true);
+    expect(xs.some((x) => x > view.layout.keyX)).toBe(true);
+    const plain2 = await decodePng(await exportViewPng(engine(), view, { canvas, labels: false, scale: 2 }));
+    const labelled2 = await decodePng(await exportViewPng(engine(), view, { canvas, scale: 2 }));
+    const ratio = differing(plain2.rgba, labelled2.rgba, 2 * WIDTH).length / (4 * xs.length);
+    expect(ratio).toBeGreaterThan(0.6); // text drawn at twice the size, not the same text on a larger picture
+    expect(ratio).toBeLessThan(1.6);
+    await expect(exportViewPng(engine(), view, { width: WIDTH, height: HEIGHT, labels: view.labels })).rejects.toThrow(/need the canvas to place them/);
+  });
+});
+
+// ---- the feature grid ---------------------------------------------------------------------------------
+
+const GRID = { batch: 2, height: 5, width: 7, channels: 45 };
+
+function featureGrid() {
+  const { batch, height, width, channels } = GRID;
+  const values = randomFloats(batch * height * width * channels, 61, 3);
+  const t = tensor(values, [batch, height, width, channels]);
+  const layer = featureLayer('conv', t, 'NHWC');
+  const records = referenceChannelStats({ values, batch, height, width, channels, layout: 'NHWC' });
+  const buffer = engine().createBuffer({ label: 'test.export.stats', size: (channels + 1) * STATS_RECORD_FLOATS * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+  engine().device.queue.writeBuffer(buffer, 0, new Float32Array(records));
+  owned.push({ destroy: () => buffer.destroy() });
+  const view = createFeatureGridView(engine(), { canvas, layers: [layer], stats: { buffer, recordOffsets: [0] }, columns: 8, labels: null });
+  owned.push(view);
+  return { view, layer, values };
+}
+
+describe('feature grid export', () => {
+  it('PNG: the drawn pixels at scale 1, the same framing at scale 2', async () => {
+    const { view } = featureGrid();
+    await viewPixels(engine(), view, WIDTH, HEIGHT);
+    view.camera.zoomAt(20, 30, 2.1);
+    view.camera.pan(9, -5);
+    const one = await viewPixels(engine(), view, WIDTH, HEIGHT);
+    const png = await decodePng(await exportViewPng(engine(), view, { canvas }));
+    expect(Array.from(png.rgba)).toEqual(Array.from(one.rgba));
+    const two = await decodePng(await exportViewPng(engine(), view, { canvas, scale: 2 }));
+    expect([two.width, two.height]).toEqual([2 * WIDTH, 2 * HEIGHT]);
+    // Pixel (x, y)'s centre is the corner shared by its 2×2 block at scale 2: one of the four has its colour
+    // (nearest sampling), except where a texel edge passes between them.
+    let same = 0;
+    for (let y = 0; y < HEIGHT; y++) {
+      for (let x = 0; x < WIDTH; x++) {
+        const a = (y * WIDTH + x) * 4;
+        const block = [0, 1, 2, 3].map((i) => ((2 * y + (i >> 1)) * 2 * WIDTH + 2 * x + (i & 1)) * 4);
+        if (block.some((b) => [0, 1, 2].every((k) => one.rgba[a + k] === two.rgba[b + k]))) same += 1;
+      }
+    }
+    expect(same / (WIDTH * HEIGHT)).toBeGreaterThan(0.97);
+    expect(ink(one.rgba)).toBeGreaterThan(WIDTH * HEIGHT * 0.3); // maps on screen, not an empty background
+  });
+
+  it('.npy: the maps overlapping the screen of a zoomed, panned grid, of the chosen batch item', async () => {
+    const { view, layer, values } = featureGrid();
+    await viewPixels(engine(), view, WIDTH, HEIGHT);
+    view.camera.zoomAt(WIDTH / 2, HEIGHT / 2, 2.6);
+    view.camera.pan(-14, 11);
+    const visible = await featureGridVisibleData(view, [layer], 1);
+    // Independently: every channel's map rectangle against the world rectangle the corner pixels span.
+    const a = view.camera.pixelToWorld(0, 0);
+    const b = view.camera.pixelToWorld(view.camera.width, view.camera.height);
+    const section = view.layout.sections[0]!;
+    const expected = Array.from({ length: GRID.channels }, (_, c) => c).filter((c) => {
+      const r = mapRect(view.layout, section, c);
+      return r.x < b.x && r.x + r.width > a.x && r.y < b.y && r.y + r.height > a.y;
+    });
+    expect(expected.length).toBeGreaterThan(0);
+    expect(expected.length).toBeLessThan(GRID.channels - 8); // zoomed: a true selection, rows cut at the sides
+    expect(visible.channels).toEqual(expected);
+    const { height, width } = GRID;
+    const parsed = parseNpy(visibleDataNpy(visible));
+    expect(parsed.shape).toEqual([expected.length, height, width]);
+    expected.forEach((channel, i) => {
+      for (let y = 0; y < height; y++) {
+        for (let x = 0; x < width; x++) expect(parsed.data[(i * height + y) * width + x]).toBe(values[featureIndex(layer, 1, y, x, channel)]);
+      }
+    });
+  });
+});
+
+// ---- the long-sequence explorer ------------------------------------------------------------------------
+
+describe('explorer export', () => {
+  it('.npy: exact P of the window on screen, or pooled at screen resolution beyond maxExactEntries', async () => {
+    const [heads, n, d] = [2, 203, 8];
+    const q = randomFloats(heads * n * d, 81, 2);
+    const k = randomFloats(heads * n * d, 82, 2);
+    const attention = createLongAttention(engine(), tensor(q, [heads, n, d]), tensor(k, [heads, n, d]), { causal: true });
+    owned.push(attention);
+    await attention.computeRowStats();
+    canvas.style.width = '160px'; // the profile strips' padding (48 px a side) leaves the matrix 54 px
+    canvas.style.height = '150px';
+    [canvas.width, canvas.height] = [160, 150];
+    const view = createExplorerView(engine(), { canvas, producer: tileProducerFor(engine(), attention), head: 1 });
+    owned.push(view);
+    await viewPixels(engine(), view, 160, 150);
+    const reference = referenceAttentionWeights({ q, k, batch: heads, nq: n, nk: n, d, causal: true });
+    const p = (row: number, col: number) => reference[(n + row) * n + col]!;
+
+    // Pooled: the whole matrix on a small canvas, max over each cell's entries.
+    const pooled = await explorerVisibleData(engine(), view, { maxExactEntries: 100 });
+    expect(pooled.pooled).toEqual({ rows: [0, n], cols: [0, n], reduce: 'max' });
+    const [, gy, gx] = pooled.shape as [number, number, number];
+    expect(gx).toBe(Math.ceil(n * view.camera.scale));
+    expect(gx).toBeLessThan(n);
+    let worst = 0;
+    for (let cy = 0; cy < gy; cy++) {
+      for (let cx = 0; cx < gx; cx++) {
+        let max = 0;
+        for (let r = Math.floor((cy * n) / gy); r < Math.floor(((cy + 1) * n) / gy); r++) {
+          for (let c = Math.floor((cx * n) / gx); c < Math.floor(((cx + 1) * n) / gx); c++) max = Math.max(max, p(r, c));
+        }
+        worst = Math.max(worst, Math.abs(pooled.data[cy * gx + cx]! - max));
+      }
+    }
+    expect(worst).toBeLessThan(1e-6);
+
+    // Exact: zoomed and panned, the entries under the screen one by one.
+    view.camera.zoomAt(80, 75, 6);
+    view.camera.pan(-23, 17);
+    const exact = await explorerVisibleData(engine(), view);
+    const a = view.camera.pixelToWorld(0, 0);
+    const b = view.camera.pixelToWorld(view.camera.width, view.camera.height);
+    const [r0, r1] = [Math.max(0, Math.floor(a.y)), Math.min(n, Math.ceil(b.y))];
+    const [c0, c1] = [Math.max(0, Math.floor(a.x)), Math.min(n, Math.ceil(b.x))];
+    expect(r1 - r0).toBeLessThan(n / 2);
+    expect(exact.pooled).toBeUndefined();
+    expect(exact.origin).toEqual([1, r0, c0]);
+    const parsed = parseNpy(visibleDataNpy(exact));
+    expect(parsed.shape).toEqual([1, r1 - r0, c1 - c0]);
+    worst = 0;
+    for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) worst = Math.max(worst, Math.abs(parsed.data[(r - r0) * (c1 - c0) + c - c0]! - p(r, c)));
+    expect(worst).toBeLessThan(1e-6);
   });
 });

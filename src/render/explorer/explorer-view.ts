@@ -59,6 +59,10 @@ export interface ExplorerViewOptions {
 
 export interface ExplorerView extends FrameParticipant {
   readonly camera: Camera;
+  /** What the view shows: the producer's matrix, of this head, pooled this way (export reads them). */
+  readonly producer: TileProducer;
+  readonly head: number;
+  readonly pooling: Pooling;
   /** Draws the tiles computed so far into any texture view of the given pixel size and format (export, tests). */
   draw(encoder: GPUCommandEncoder, target: GPUTextureView, width: number, height: number, format?: GPUTextureFormat): void;
   setHead(head: number): void;
@@ -263,6 +267,13 @@ export function createExplorerView(engine: Engine, options: ExplorerViewOptions)
 
   return {
     camera,
+    producer,
+    get head() {
+      return state.head;
+    },
+    get pooling() {
+      return state.pooling;
+    },
     progress,
     compute,
     render(encoder) {

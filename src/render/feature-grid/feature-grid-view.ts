@@ -73,6 +73,8 @@ export interface FeatureGridViewOptions {
 export interface FeatureGridView extends FrameParticipant {
   readonly camera: Camera;
   readonly layout: FeatureGridLayout;
+  /** The section-label elements shown as of the last frame (export paints them into a PNG). */
+  readonly labels: readonly HTMLElement[];
   /** Draws into the canvas's current texture and updates the labels: the view's part of a frame. */
   render(encoder: GPUCommandEncoder): void;
   /** Draws into any texture view of the given pixel size and format (tests, export). */
@@ -229,6 +231,9 @@ export function createFeatureGridView(engine: Engine, options: FeatureGridViewOp
     camera,
     get layout() {
       return layout.grid;
+    },
+    get labels() {
+      return labels?.shown ?? [];
     },
     render(encoder) {
       const texture = surface.context.getCurrentTexture();

@@ -55,8 +55,11 @@ export interface HeadView extends FrameParticipant {
   readonly appearance: LinkAppearance;
   /** Draws into the canvas's current texture: the view's part of a frame (`frameLoop.add(view)`). */
   render(encoder: GPUCommandEncoder): void;
-  /** Draws into any texture view of the given pixel size and format (tests, export). */
-  draw(encoder: GPUCommandEncoder, target: GPUTextureView, width: number, height: number, format?: GPUTextureFormat): void;
+  /**
+   * Draws into any texture view of the given pixel size and format (tests, export). `scale` (default 1) is
+   * target pixels per canvas pixel: line widths are multiplied by it, and `layout` keeps the screen's.
+   */
+  draw(encoder: GPUCommandEncoder, target: GPUTextureView, width: number, height: number, format?: GPUTextureFormat, scale?: number): void;
   setLayer(layer: number): void;
   /** Which heads are drawn: one flag per head. */
   setHeads(enabled: readonly boolean[]): void;
@@ -97,6 +100,7 @@ export function createHeadView(engine: Engine, options: HeadViewOptions): HeadVi
   const links = createLinkPass(engine, { label, weights: options.weights, groups: shape.groups, background });
   let layout = headViewLayout(1, 1, shape.tokens, gutter);
   let focus: TokenFocus | null = null;
+  let drawScale = 1;
   let destroyed = false;
 
   const columns: LabelColumn[] = [
@@ -116,28 +120,34 @@ export function createHeadView(engine: Engine, options: HeadViewOptions): HeadVi
   writeColours();
   links.set('colour_stride', 1);
   writeStyle();
-  arrange(1, 1);
+  arrange(1, 1, 1);
 
   function writeStyle(): void {
-    const ratio = window.devicePixelRatio || 1; // widths are CSS pixels
+    const ratio = (window.devicePixelRatio || 1) * drawScale; // widths are CSS pixels
     links.set('threshold', style.threshold);
     links.set('max_width', style.lineWidth * ratio);
     links.set('min_width', style.minLineWidth * ratio);
     links.set('opacity', style.opacity);
   }
 
-  function arrange(width: number, height: number): void {
+  function arrange(width: number, height: number, scale: number): void {
+    if (scale !== drawScale) {
+      drawScale = scale;
+      writeStyle();
+    }
+    let at = layout;
     if (width !== layout.width || height !== layout.height || layout.tokens !== shape.tokens) {
-      layout = headViewLayout(width, height, shape.tokens, gutter);
+      at = headViewLayout(width, height, shape.tokens, gutter);
+      if (scale === 1) layout = at; // an export's larger layout is not the screen's
     }
     links.set('viewport_w', width);
     links.set('viewport_h', height);
-    links.set('a_origin_x', layout.queryX);
-    links.set('a_origin_y', layout.top);
-    links.set('a_step_y', layout.row);
-    links.set('b_origin_x', layout.keyX);
-    links.set('b_origin_y', layout.top);
-    links.set('b_step_y', layout.row);
+    links.set('a_origin_x', at.queryX);
+    links.set('a_origin_y', at.top);
+    links.set('a_step_y', at.row);
+    links.set('b_origin_x', at.keyX);
+    links.set('b_origin_y', at.top);
+    links.set('b_step_y', at.row);
     links.set('tokens', shape.tokens);
     links.set('per_group', shape.tokens * shape.tokens);
     links.set('element_offset', layer * shape.groups * shape.tokens * shape.tokens);
@@ -219,9 +229,9 @@ export function createHeadView(engine: Engine, options: HeadViewOptions): HeadVi
       const texture = surface.context.getCurrentTexture();
       view.draw(encoder, texture.createView(), texture.width, texture.height, surface.format);
     },
-    draw(encoder, target, width, height, format = 'rgba8unorm') {
+    draw(encoder, target, width, height, format = 'rgba8unorm', scale = 1) {
       invalidArgument(!destroyed, () => `${label} was used after destroy().`);
-      arrange(width, height);
+      arrange(width, height, scale);
       links.draw(encoder, target, format, shape.groups * shape.tokens * shape.tokens);
     },
     setLayer(next) {

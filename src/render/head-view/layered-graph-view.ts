@@ -49,7 +49,11 @@ export interface LayeredGraphView extends FrameParticipant {
   readonly layout: LayeredGraphLayout;
   readonly labels: readonly HTMLElement[];
   render(encoder: GPUCommandEncoder): void;
-  draw(encoder: GPUCommandEncoder, target: GPUTextureView, width: number, height: number, format?: GPUTextureFormat): void;
+  /**
+   * Draws into any texture view (tests, export). `scale` (default 1) is target pixels per canvas pixel:
+   * widths, node squares and gutters are multiplied by it, and `layout` keeps the screen's.
+   */
+  draw(encoder: GPUCommandEncoder, target: GPUTextureView, width: number, height: number, format?: GPUTextureFormat, scale?: number): void;
   /** A new graph of the same [L, n, n] shape. */
   setGraph(graph: GpuTensor): void;
   setNodeValues(values: LayeredNodeValues | null): void;
@@ -103,6 +107,7 @@ export function createLayeredGraphView(engine: Engine, options: LayeredGraphView
   const noValues = engine.createBuffer({ label: `${label}.noValues`, size: 16, usage: GPUBufferUsage.STORAGE });
   const nodes: NodeDraw = { bindGroup: nodeBindGroup(noValues), count: (shape.groups + 1) * shape.tokens };
   let layout = layeredGraphLayout(1, 1, shape.groups, shape.tokens, ratio);
+  let drawScale = 1;
   let destroyed = false;
 
   const columns: LabelColumn[] = [
@@ -134,23 +139,31 @@ export function createLayeredGraphView(engine: Engine, options: LayeredGraphView
 
   function writeStyle(): void {
     links.set('threshold', style.threshold);
-    links.set('max_width', style.lineWidth * ratio);
-    links.set('min_width', style.minLineWidth * ratio);
+    links.set('max_width', style.lineWidth * ratio * drawScale);
+    links.set('min_width', style.minLineWidth * ratio * drawScale);
     links.set('opacity', style.opacity);
   }
 
-  function arrange(width: number, height: number): void {
-    if (width !== layout.width || height !== layout.height) layout = layeredGraphLayout(width, height, shape.groups, shape.tokens, ratio);
+  function arrange(width: number, height: number, scale: number): void {
+    if (scale !== drawScale) {
+      drawScale = scale;
+      writeStyle();
+    }
+    let at = layout;
+    if (width !== layout.width || height !== layout.height) {
+      at = layeredGraphLayout(width, height, shape.groups, shape.tokens, ratio * scale);
+      if (scale === 1) layout = at; // an export's larger layout is not the screen's
+    }
     links.set('viewport_w', width);
     links.set('viewport_h', height);
-    links.set('a_origin_x', layout.left);
-    links.set('a_origin_y', layout.bottom - layout.rowGap);
-    links.set('a_step_x', layout.column);
-    links.set('b_origin_x', layout.left);
-    links.set('b_origin_y', layout.bottom);
-    links.set('b_step_x', layout.column);
-    links.set('group_step_y', -layout.rowGap);
-    links.set('node_size', layout.nodeSize);
+    links.set('a_origin_x', at.left);
+    links.set('a_origin_y', at.bottom - at.rowGap);
+    links.set('a_step_x', at.column);
+    links.set('b_origin_x', at.left);
+    links.set('b_origin_y', at.bottom);
+    links.set('b_step_x', at.column);
+    links.set('group_step_y', -at.rowGap);
+    links.set('node_size', at.nodeSize);
   }
 
   function placeLabels(width: number, height: number): void {
@@ -186,9 +199,9 @@ export function createLayeredGraphView(engine: Engine, options: LayeredGraphView
       const texture = surface.context.getCurrentTexture();
       view.draw(encoder, texture.createView(), texture.width, texture.height, surface.format);
     },
-    draw(encoder, target, width, height, format = 'rgba8unorm') {
+    draw(encoder, target, width, height, format = 'rgba8unorm', scale = 1) {
       invalidArgument(!destroyed, () => `${label} was used after destroy().`);
-      arrange(width, height);
+      arrange(width, height, scale);
       links.draw(encoder, target, format, shape.groups * shape.tokens * shape.tokens, nodes);
     },
     setGraph(graph) {

@@ -40,13 +40,18 @@ export interface ImageViewOptions {
 export interface ImageView extends FrameParticipant {
   /** Draws into the canvas's current texture: the view's part of a frame (`frameLoop.add(view)`). */
   render(encoder: GPUCommandEncoder): void;
-  /** Draws into any texture view of the given pixel size and format (tests, export). */
-  draw(encoder: GPUCommandEncoder, target: GPUTextureView, width: number, height: number, format?: GPUTextureFormat): void;
+  /**
+   * Draws into any texture view of the given pixel size and format (tests, export). `scale` (default 1) is
+   * target pixels per canvas pixel: the gaps between images are multiplied by it.
+   */
+  draw(encoder: GPUCommandEncoder, target: GPUTextureView, width: number, height: number, format?: GPUTextureFormat, scale?: number): void;
   /** New buffers (any shapes, any count): only bind groups are rebuilt. */
   setImages(images: readonly GpuTensor[]): void;
   setCaptions(captions: readonly string[]): void;
   /** Where each image was last drawn, in target pixels. */
   readonly rects: readonly ImageRect[];
+  /** The caption elements (export paints those over the canvas into a PNG). */
+  readonly labels: readonly HTMLElement[];
   /** Destroys every buffer the view made (not the images) and removes the captions. */
   destroy(): void;
 }
@@ -68,7 +73,7 @@ export function createImageView(engine: Engine, options: ImageViewOptions): Imag
   let shown: Shown[] = [];
   const rects: ImageRect[] = [];
   // The layout is rewritten only when the target size or the images change.
-  let [laidOutWidth, laidOutHeight] = [-1, -1];
+  let [laidOutWidth, laidOutHeight, laidOutScale] = [-1, -1, 1];
   let captionsPlacedFor = -1;
   const attachment: GPURenderPassColorAttachment = {
     view: undefined as unknown as GPUTextureView, // set before each pass
@@ -98,8 +103,8 @@ export function createImageView(engine: Engine, options: ImageViewOptions): Imag
     laidOutWidth = -1;
   }
 
-  function layOut(width: number, height: number): void {
-    imageLayout(shown, width, height, gap, rects);
+  function layOut(width: number, height: number, scale: number): void {
+    imageLayout(shown, width, height, gap * scale, rects);
     shown.forEach((s, i) => {
       const rect = rects[i]!;
       uniforms[i]!.write({
@@ -120,7 +125,7 @@ export function createImageView(engine: Engine, options: ImageViewOptions): Imag
         bilinear,
       });
     });
-    [laidOutWidth, laidOutHeight] = [width, height];
+    [laidOutWidth, laidOutHeight, laidOutScale] = [width, height, scale];
   }
 
   setImages(options.images);
@@ -130,6 +135,9 @@ export function createImageView(engine: Engine, options: ImageViewOptions): Imag
 
   const view: ImageView = {
     rects,
+    get labels() {
+      return captions?.elements ?? [];
+    },
     render(encoder) {
       const texture = surface.context.getCurrentTexture();
       view.draw(encoder, texture.createView(), texture.width, texture.height, surface.format);
@@ -138,9 +146,9 @@ export function createImageView(engine: Engine, options: ImageViewOptions): Imag
         captionsPlacedFor = layoutVersion;
       }
     },
-    draw(encoder, target, width, height, format = 'rgba8unorm') {
-      if (width !== laidOutWidth || height !== laidOutHeight) {
-        layOut(width, height);
+    draw(encoder, target, width, height, format = 'rgba8unorm', scale = 1) {
+      if (width !== laidOutWidth || height !== laidOutHeight || scale !== laidOutScale) {
+        layOut(width, height, scale);
         layoutVersion += 1;
       }
       attachment.view = target;

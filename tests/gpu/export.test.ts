@@ -22,6 +22,8 @@ import { createHeadView } from '../../src/render/head-view/head-view';
 import { HEAD_PALETTE } from '../../src/render/head-view/head-view-layout';
 import { createLayeredGraphView } from '../../src/render/head-view/layered-graph-view';
 import { createHeatmapView, type HeatmapView } from '../../src/render/heatmap-view';
+import { createImageView } from '../../src/render/image-view';
+import { Camera } from '../../src/render/camera';
 import { randomSoftmaxRows } from '../../src/reference/attention-rollout';
 import { useEngine } from '../helpers/engine';
 
@@ -94,6 +96,24 @@ describe('PNG of a view', () => {
     // Cell edges may fall on either side of a half-pixel; everything else is the same colour.
     expect(same / (WIDTH * HEIGHT)).toBeGreaterThan(0.9);
     expect(framing()).toEqual(before);
+  });
+
+  it('keeps a fitted camera with padding in pixels framed as on screen (not refitted to the larger target)', async () => {
+    const camera = new Camera({ padding: 20 });
+    camera.setBounds({ x: 0, y: 0, width: 40, height: 30 });
+    const seen: number[][] = [];
+    const view: DrawableView = {
+      camera,
+      draw(_encoder, _target, width, height) {
+        camera.setViewport(width, height); // what every camera view does first
+        const [a, b] = [camera.pixelToWorld(0, 0), camera.pixelToWorld(width, height)];
+        seen.push([a.x, a.y, b.x, b.y]);
+      },
+    };
+    await viewPixels(engine(), view, WIDTH, HEIGHT);
+    await viewPixels(engine(), view, WIDTH, HEIGHT, 3);
+    expect(seen[1]!.map((v, i) => v - seen[0]![i]!).every((d) => Math.abs(d) < 1e-9)).toBe(true);
+    expect([camera.width, camera.height, camera.fitted]).toEqual([WIDTH, HEIGHT, true]);
   });
 
   it('refuses a scale beyond the device texture limit, saying so', async () => {
@@ -399,5 +419,34 @@ describe('explorer export', () => {
     worst = 0;
     for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) worst = Math.max(worst, Math.abs(parsed.data[(r - r0) * (c1 - c0) + c - c0]! - p(r, c)));
     expect(worst).toBeLessThan(1e-6);
+  });
+});
+
+// ---- the image view -------------------------------------------------------------------------------------
+
+/** Share of pixels of `one` whose colour one of the four pixels of its 2×2 block in `two` has. */
+function blockMatch(one: ArrayLike<number>, two: ArrayLike<number>, width: number, height: number): number {
+  let same = 0;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const a = (y * width + x) * 4;
+      const block = [0, 1, 2, 3].map((i) => ((2 * y + (i >> 1)) * 2 * width + 2 * x + (i & 1)) * 4);
+      if (block.some((b) => [0, 1, 2].every((k) => one[a + k] === two[b + k]))) same += 1;
+    }
+  }
+  return same / (width * height);
+}
+
+describe('image view export', () => {
+  it('PNG: two images side by side, the same arrangement (gap included) at scale 2', async () => {
+    const images = [tensor(randomFloats(6 * 5 * 3, 91, 0.5).map((v) => v + 0.5), [6, 5, 3]), tensor(randomFloats(4 * 7, 92, 0.5).map((v) => v + 0.5), [4, 7, 1])];
+    const view = createImageView(engine(), { canvas, images });
+    owned.push(view);
+    const one = await viewPixels(engine(), view, WIDTH, HEIGHT);
+    const png = await decodePng(await exportViewPng(engine(), view, { canvas }));
+    expect(Array.from(png.rgba)).toEqual(Array.from(one.rgba));
+    const two = await decodePng(await exportViewPng(engine(), view, { canvas, scale: 2 }));
+    expect(blockMatch(one.rgba, two.rgba, WIDTH, HEIGHT)).toBeGreaterThan(0.97);
+    expect(ink(one.rgba)).toBeGreaterThan(WIDTH * HEIGHT * 0.2);
   });
 });

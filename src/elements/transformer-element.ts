@@ -1,10 +1,13 @@
 // <glassbox-transformer>: the transformer views of one file of attention weights (P per layer, or Q and K):
 //   view="head"  (default) the head view of one layer: queries left, keys right, one link per (head, i, j);
 //                hover or arrow keys keep one token's links;
-//   view="graph" the layered graph: the head-fused attention graph Â of every layer, its input row
-//                coloured by rollout from token `query` (default the last) down to the input.
+//   view="rollout" (or "graph") the layered graph: the head-fused attention graph Â of every layer, its
+//                input row coloured by rollout from token `query` (default the last) down to the input;
+//   view="flow"  the same graph, its input row coloured by attention flow from `query` (exact max-flow in a
+//                worker; at most 64 tokens).
+// The model view (every layer × head as heatmaps) is <glassbox-attention-heatmap head="all">.
 //   <glassbox-transformer src="attention.safetensors" text="Now is the winter…" layer="1"></glassbox-transformer>
-import { attentionRollout, type HeadFusion } from '../attention/attention-rollout';
+import type { HeadFusion } from '../attention/attention-rollout';
 import { InvalidArgumentError } from '../core/errors';
 import { exportViewPng } from '../export/png';
 import { headViewSvg, layeredGraphSvg } from '../export/links-svg';
@@ -13,9 +16,10 @@ import type { NamedTensors } from '../io/attention-tensors';
 import { fetchNamedTensors } from '../io/named-tensors';
 import { tensorFromBuffer, type GpuTensor } from '../memory/gpu-tensor';
 import { createHeadView, type HeadView } from '../render/head-view/head-view';
-import { createLayeredGraphView } from '../render/head-view/layered-graph-view';
+import type { LayeredGraphView } from '../render/head-view/layered-graph-view';
 import { elementWeights } from './attention-source';
 import { GlassboxElement, type MountContext, type MountedView } from './glassbox-element';
+import { createTransformerGraph, type GraphNodes } from './transformer-graph';
 
 const TAG = 'glassbox-transformer';
 
@@ -32,6 +36,8 @@ export class GlassboxTransformer extends GlassboxElement {
   #tensors: NamedTensors | null = null;
   #tokens: readonly string[] | null = null;
   #headView: HeadView | null = null;
+  #graphView: LayeredGraphView | null = null;
+  #flow: Float64Array | null = null;
   #exports: TransformerExports | null = null;
 
   /** Tensors given directly (they win over `src`): name → { shape, data }. */
@@ -57,6 +63,11 @@ export class GlassboxTransformer extends GlassboxElement {
     return this.#headView;
   }
 
+  /** view="flow": the attention flow from `query` to each input token, as computed (float64); else null. */
+  get flow(): Float64Array | null {
+    return this.#flow;
+  }
+
   /** A PNG of the view at `scale`× the canvas's resolution (links only: the labels are DOM text; see exportSvg). */
   exportPng(options: { scale?: number } = {}): Promise<Blob> {
     return this.#ready().png(options.scale ?? 1);
@@ -74,10 +85,13 @@ export class GlassboxTransformer extends GlassboxElement {
 
   protected override attributeUpdated(name: string): boolean {
     const view = this.#headView;
+    if (name === 'threshold' && (view ?? this.#graphView)) {
+      (view ?? this.#graphView)!.setThreshold(this.#number('threshold', 0));
+      return true;
+    }
     if (!view) return false;
     if (name === 'layer') view.setLayer(this.#integer('layer', 0));
     else if (name === 'heads') view.setHeads(this.#enabledHeads(view.heads));
-    else if (name === 'threshold') view.setThreshold(this.#number('threshold', 0));
     else return false;
     return true;
   }
@@ -96,10 +110,11 @@ export class GlassboxTransformer extends GlassboxElement {
     const release = () => owned.splice(0).reverse().forEach((thing) => thing.destroy());
     try {
       const tokens = this.#tokenLabels(n);
-      const mounted = this.getAttribute('view') === 'graph'
-        ? await this.#graph(engine, canvas, stacked, tokens, owned)
-        : this.#head(engine, canvas, stacked, tokens, owned);
-      return { render: mounted.render, destroy: () => ((this.#headView = null), (this.#exports = null), release()) };
+      const view = this.#view();
+      const mounted = view === 'head'
+        ? this.#head(engine, canvas, stacked, tokens, owned)
+        : await this.#graph(engine, canvas, stacked, tokens, view, owned);
+      return { render: mounted.render, destroy: () => ((this.#headView = null), (this.#graphView = null), (this.#flow = null), (this.#exports = null), release()) };
     } catch (error) {
       release();
       throw error;
@@ -119,19 +134,19 @@ export class GlassboxTransformer extends GlassboxElement {
     return { render: (encoder: GPUCommandEncoder) => view.render(encoder) };
   }
 
-  async #graph(engine: MountContext['engine'], canvas: HTMLCanvasElement, weights: GpuTensor, tokens: string[], owned: { destroy(): void }[]) {
+  async #graph(engine: MountContext['engine'], canvas: HTMLCanvasElement, weights: GpuTensor, tokens: string[], nodes: GraphNodes, owned: { destroy(): void }[]) {
     const [layers, , n] = weights.shape as [number, number, number, number];
-    const rollout = await attentionRollout(engine, weights, { fusion: this.#fusion(), discardRatio: this.#number('discard', 0), label: `${TAG}.rollout` });
-    owned.push(rollout.graph, rollout.rollout);
-    const query = this.#integer('query', n - 1);
-    if (query >= n) throw new InvalidArgumentError(`<${TAG}>: query must be a token index below ${n}; got ${query}.`);
-    const nodeValues = { tensor: rollout.rollout, offset: ((layers - 1) * n + query) * n };
-    const view = createLayeredGraphView(engine, { canvas, graph: rollout.graph, tokens, nodeValues, threshold: this.#number('threshold', 0), label: TAG });
-    owned.push(view);
+    const built = await createTransformerGraph(engine, {
+      canvas, weights, tokens, nodes, fusion: this.#fusion(), discardRatio: this.#number('discard', 0),
+      query: this.#integer('query', n - 1), threshold: this.#number('threshold', 0), label: TAG,
+    });
+    owned.push(built);
+    const { view, graph, nodeValues, flow } = built;
+    [this.#graphView, this.#flow] = [view, flow];
     this.#exports = {
       png: (scale) => exportViewPng(engine, view, { width: canvas.width, height: canvas.height, scale }),
-      npy: async () => visibleDataNpy({ data: await rollout.graph.read(), shape: [layers, n, n], origin: [0, 0, 0], description: 'fused attention graph' }),
-      svg: async () => layeredGraphSvg(view, await rollout.graph.read(), await rollout.rollout.readRange(nodeValues.offset, n)),
+      npy: async () => visibleDataNpy({ data: await graph.read(), shape: [layers, n, n], origin: [0, 0, 0], description: 'fused attention graph' }),
+      svg: async () => layeredGraphSvg(view, await graph.read(), flow ?? (await nodeValues.tensor.readRange(nodeValues.offset ?? 0, n))),
     };
     return { render: (encoder: GPUCommandEncoder) => view.render(encoder) };
   }
@@ -139,6 +154,13 @@ export class GlassboxTransformer extends GlassboxElement {
   #ready(): TransformerExports {
     if (!this.#exports) throw new InvalidArgumentError(`<${TAG}>: nothing to export until the view is ready (state '${this.state}').`);
     return this.#exports;
+  }
+
+  #view(): 'head' | GraphNodes {
+    const view = this.getAttribute('view') ?? 'head';
+    if (view === 'graph' || view === 'rollout') return 'rollout';
+    if (view !== 'head' && view !== 'flow') throw new InvalidArgumentError(`<${TAG}>: view is head, rollout (or graph) or flow; got '${view}'.`);
+    return view;
   }
 
   #src(): string {

@@ -1,9 +1,12 @@
 // <glassbox-transformer> in headless Chromium: the head view of a file of P with its text as labels, the
 // arrow keys focusing a token, the SVG export with one line per drawn link; the layered graph, whose export
-// is the fused graph Â of the float64 reference; a removed element leaves no buffer; bad input is said.
+// is the fused graph Â of the float64 reference; a removed element leaves no buffer; bad input is said;
+// a .safetensors file from `src` drawn as the flow graph, its flow that of the brute-force min-cut
+// reference, following its size and rebuilt after a lost device.
 import type { Page } from 'puppeteer';
 import { describe, expect, it } from 'vitest';
 import { parseNpy } from '../../src/io/npy';
+import { referenceAttentionFlow } from '../../src/reference/attention-flow';
 import { referenceAttentionRollout, randomSoftmaxRows } from '../../src/reference/attention-rollout';
 import { distinctColours, useDemoPage } from '../helpers/browser-page';
 
@@ -12,8 +15,16 @@ const [LAYERS, HEADS, N] = [2, 3, 11];
 const TEXT = 'hello world';
 const P = randomSoftmaxRows(LAYERS * HEADS * N, N, 17, { causal: true });
 
-type Probe = { state: string; error: string | null; framesDrawn: number };
-type TestWindow = { glassboxTest: { currentHost(): { engine: { liveBufferCount(): number } } | null } };
+type Probe = { state: string; error: string | null; framesDrawn: number; generation?: number };
+type TestWindow = {
+  glassboxTest: {
+    currentHost(): { engine: { device: GPUDevice; liveBufferCount(): number } } | null;
+    writeSafetensors(tensors: Record<string, { data: Float32Array; shape: number[] }>): Uint8Array;
+  };
+};
+// The flow's reference enumerates every cut: (layers + 1)·n − 2 ≤ 18 inner nodes.
+const [FLOW_LAYERS, FLOW_HEADS, FLOW_N, FLOW_QUERY] = [2, 3, 6, 4];
+const FLOW_P = randomSoftmaxRows(FLOW_LAYERS * FLOW_HEADS * FLOW_N, FLOW_N, 29);
 
 async function mount(page: Page, id: string, attributes: Record<string, string>): Promise<Probe> {
   const per = HEADS * N * N;
@@ -82,5 +93,60 @@ describe('<glassbox-transformer>', () => {
     expect((await mount(page, 'bad-text', { text: 'too short' })).error).toBe('<glassbox-transformer>: the weights have 11 tokens; got 9 token labels.');
     expect((await mount(page, 'bad-heads', { heads: '0,7' })).error).toMatch(/heads lists head indices below 3, e\.g\. "0,2"; got '0,7'/);
     expect((await mount(page, 'bad-fusion', { view: 'graph', fusion: 'median' })).error).toMatch(/fusion is mean, max or min; got 'median'/);
+  });
+
+  it('draws the flow graph of a .safetensors src; its flow is the min-cut reference; follows its size; survives a lost device', async () => {
+    const { page, consoleErrors } = demo();
+    await page.evaluate(() => document.querySelectorAll('[id^="bad-"]').forEach((element) => element.remove()));
+    const before = await liveBuffers(page);
+    const per = FLOW_HEADS * FLOW_N * FLOW_N;
+    await page.evaluate((layers, per, shape, values, query) => {
+      const { writeSafetensors } = (window as unknown as TestWindow).glassboxTest;
+      const tensors = Object.fromEntries(Array.from({ length: layers }, (_, l) => [`attentions.${l}`, { shape, data: Float32Array.from(values.slice(l * per, (l + 1) * per)) }]));
+      const element = document.createElement('glassbox-transformer');
+      element.id = 'flow';
+      element.setAttribute('view', 'flow');
+      element.setAttribute('query', String(query));
+      element.setAttribute('src', URL.createObjectURL(new Blob([writeSafetensors(tensors) as Uint8Array<ArrayBuffer>]))); // no extension: the bytes say the format
+      document.querySelector('#mount')!.append(element);
+    }, FLOW_LAYERS, per, [FLOW_HEADS, FLOW_N, FLOW_N], Array.from(FLOW_P), FLOW_QUERY);
+    const drawing = (generation: number) => page.waitForFunction((generation) => {
+      const element = document.getElementById('flow') as unknown as Probe;
+      return element.error ?? (element.state === 'ready' && element.generation === generation && element.framesDrawn >= 2);
+    }, { timeout: 60_000 }, generation);
+    const flowOf = () => page.$eval('#flow', (el) => Array.from((el as unknown as { flow: Float64Array }).flow));
+    await drawing(0);
+    expect(await page.$eval('#flow', (el) => (el as unknown as Probe).error)).toBeNull();
+
+    const { graph } = referenceAttentionRollout(FLOW_P, [FLOW_LAYERS, FLOW_HEADS, FLOW_N, FLOW_N], { fusion: 'mean' });
+    const expected = Array.from(referenceAttentionFlow(graph, FLOW_LAYERS, FLOW_N).subarray(FLOW_QUERY * FLOW_N, (FLOW_QUERY + 1) * FLOW_N));
+    expect(expected.some((v) => v > 0.05)).toBe(true); // not a test on zeros
+    const flow = await flowOf();
+    expect(flow).toHaveLength(FLOW_N);
+    flow.forEach((v, j) => expect(Math.abs(v - expected[j]!)).toBeLessThan(1e-5));
+    const box = (await (await page.$('#flow'))!.boundingBox())!;
+    expect(distinctColours(await page.screenshot({ type: 'png' }), box)).toBeGreaterThan(8);
+
+    await page.$eval('#flow', (el) => ((el as HTMLElement).style.cssText = 'width: 320px; height: 200px'));
+    await page.waitForFunction(() => document.getElementById('flow')!.shadowRoot!.querySelector('canvas')!.width === 320, { timeout: 10_000 });
+    expect(await page.$eval('#flow', (el) => el.shadowRoot!.querySelector('canvas')!.height)).toBe(200);
+    const drawn = await page.$eval('#flow', (el) => (el as unknown as Probe).framesDrawn);
+    await page.waitForFunction((drawn) => (document.getElementById('flow') as unknown as Probe).framesDrawn >= drawn + 2, { timeout: 10_000 }, drawn);
+
+    // A bad setting: said on the element, and everything it held given back; a good one draws again.
+    await page.$eval('#flow', (el) => el.setAttribute('view', 'neuron'));
+    await page.waitForFunction(() => (document.getElementById('flow') as unknown as Probe).state === 'error', { timeout: 10_000 });
+    expect(await page.$eval('#flow', (el) => (el as unknown as Probe).error)).toBe("<glassbox-transformer>: view is head, rollout (or graph) or flow; got 'neuron'.");
+    expect(await liveBuffers(page)).toBe(before);
+    await page.$eval('#flow', (el) => el.setAttribute('view', 'flow'));
+    await drawing(0);
+
+    await page.evaluate(() => (window as unknown as TestWindow).glassboxTest.currentHost()!.engine.device.destroy());
+    await drawing(1); // the file fetched again, the flow computed again, on the new device
+    await page.waitForFunction(() => (document.getElementById('head') as unknown as Probe).generation === 1, { timeout: 60_000 });
+    (await flowOf()).forEach((v, j) => expect(Math.abs(v - expected[j]!)).toBeLessThan(1e-5));
+    await page.$eval('#flow', (el) => el.remove());
+    expect(await liveBuffers(page)).toBe(before); // the head view's element alone, as before, on the new device
+    expect(consoleErrors).toEqual([]);
   });
 });

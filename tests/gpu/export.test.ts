@@ -23,6 +23,7 @@ import { HEAD_PALETTE } from '../../src/render/head-view/head-view-layout';
 import { createLayeredGraphView } from '../../src/render/head-view/layered-graph-view';
 import { createHeatmapView, type HeatmapView } from '../../src/render/heatmap-view';
 import { createImageView } from '../../src/render/image-view';
+import { createTokenHighlight } from '../../src/render/token-highlight';
 import { Camera } from '../../src/render/camera';
 import { randomSoftmaxRows } from '../../src/reference/attention-rollout';
 import { useEngine } from '../helpers/engine';
@@ -370,7 +371,7 @@ describe('feature grid export', () => {
 
 describe('explorer export', () => {
   it('.npy: exact P of the window on screen, or pooled at screen resolution beyond maxExactEntries', async () => {
-    const [heads, n, d] = [2, 203, 8];
+    const [heads, n, d] = [2, 131, 8];
     const q = randomFloats(heads * n * d, 81, 2);
     const k = randomFloats(heads * n * d, 82, 2);
     const attention = createLongAttention(engine(), tensor(q, [heads, n, d]), tensor(k, [heads, n, d]), { causal: true });
@@ -448,5 +449,43 @@ describe('image view export', () => {
     const two = await decodePng(await exportViewPng(engine(), view, { canvas, scale: 2 }));
     expect(blockMatch(one.rgba, two.rgba, WIDTH, HEIGHT)).toBeGreaterThan(0.97);
     expect(ink(one.rgba)).toBeGreaterThan(WIDTH * HEIGHT * 0.2);
+  });
+});
+
+// ---- token highlight --------------------------------------------------------------------------------------
+
+describe('token highlight export', () => {
+  it('PNG: the highlight at scale 2 in the same place, with the spans’ text painted over it', async () => {
+    const container = document.createElement('div');
+    container.style.cssText = 'width: 150px; font: 16px monospace; padding: 4px;';
+    document.body.append(container);
+    owned.push({ destroy: () => container.remove() });
+    const tokens = ['The', ' cat', ' sat', ' on', ' the', ' mat', '.'];
+    const values = tensor(Float32Array.from(tokens, (_, i) => (i + 0.5) / tokens.length), [tokens.length]);
+    const view = createTokenHighlight(engine(), { container, tokens, values });
+    owned.push(view);
+    const { canvas: target } = view;
+    for (let i = 0; i < 3; i++) await new Promise((done) => requestAnimationFrame(done)); // the canvas takes its box
+    const [w, h] = [target.width, target.height];
+    const one = await viewPixels(engine(), view, w, h);
+    const plain = await decodePng(await exportViewPng(engine(), view, { canvas: target }));
+    expect(Array.from(plain.rgba)).toEqual(Array.from(one.rgba));
+    const plain2 = await decodePng(await exportViewPng(engine(), view, { canvas: target, scale: 2 }));
+    expect(blockMatch(one.rgba, plain2.rgba, w, h)).toBeGreaterThan(0.97);
+    // The text: every span's box gains dark glyph pixels; outside the spans nothing changes.
+    const text = await decodePng(await exportViewPng(engine(), view, { canvas: target, labels: view.spans }));
+    const box = target.getBoundingClientRect();
+    const k = w / box.width;
+    for (const span of view.spans) {
+      const r = span.getBoundingClientRect();
+      let changed = 0;
+      for (let y = Math.floor((r.top - box.top) * k); y < Math.ceil((r.bottom - box.top) * k); y++) {
+        for (let x = Math.floor((r.left - box.left) * k); x < Math.ceil((r.right - box.left) * k); x++) {
+          const i = (y * w + x) * 4;
+          if (text.rgba[i] !== one.rgba[i] || text.rgba[i + 1] !== one.rgba[i + 1]) changed += 1;
+        }
+      }
+      expect(changed, span.textContent ?? '').toBeGreaterThan(5);
+    }
   });
 });

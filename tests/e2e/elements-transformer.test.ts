@@ -93,6 +93,7 @@ describe('<glassbox-transformer>', () => {
     expect((await mount(page, 'bad-text', { text: 'too short' })).error).toBe('<glassbox-transformer>: the weights have 11 tokens; got 9 token labels.');
     expect((await mount(page, 'bad-heads', { heads: '0,7' })).error).toMatch(/heads lists head indices below 3, e\.g\. "0,2"; got '0,7'/);
     expect((await mount(page, 'bad-fusion', { view: 'graph', fusion: 'median' })).error).toMatch(/fusion is mean, max or min; got 'median'/);
+    expect((await mount(page, 'bad-query', { view: 'flow', query: '11' })).error).toBe('<glassbox-transformer>: query must be a token index below 11; got 11.');
   });
 
   it('draws the flow graph of a .safetensors src; its flow is the min-cut reference; follows its size; survives a lost device', async () => {

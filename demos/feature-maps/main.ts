@@ -22,6 +22,7 @@ import {
   WebGpuUnavailableError,
 } from '../../src/index';
 import { loadMoveNet, moveNetLayerNames, MOVENET_INFO } from '../shared/pretrained-cnn';
+import { columnsToFill } from '../../src/render/feature-grid/columns-to-fill';
 import { createDetailPanel } from './detail';
 import { cameraSource, imageSource, SHIPPED_IMAGES, videoSource, type InputSource } from './inputs';
 import { createFrameMeter } from './frame-meter';
@@ -307,15 +308,6 @@ function plural(count: number, noun: string): string {
 
 function shortName(name: string): string {
   return name.replace(/^StatefulPartitionedCall\/center_net_mobile_net_v2fpn_feature_extractor\/model_1\/(model\/)?/, '');
-}
-
-/** The column count whose whole-network layout is closest in shape to the canvas. */
-function columnsToFill(layers: readonly GridLayerShape[], aspect: number): number {
-  const misfit = (columns: number) => {
-    const { width, height } = featureGridLayout(layers, { columns }).bounds;
-    return Math.abs(Math.log(width / height / aspect));
-  };
-  return [16, 24, 32, 48, 64, 96, 128, 192, 256].reduce((best, c) => (misfit(c) < misfit(best) ? c : best));
 }
 
 main().catch(showError);

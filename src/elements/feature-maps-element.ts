@@ -15,6 +15,7 @@ import type { CapturableModel } from '../interop/tfjs/capture-sources';
 import type { NamedTensors } from '../io/attention-tensors';
 import { fetchNamedTensors } from '../io/named-tensors';
 import { isColormapName, type ColormapName } from '../render/colormaps';
+import { columnsToFill, withoutCommonScope } from '../render/feature-grid/columns-to-fill';
 import { createFeatureGridView, type FeatureGridView, type FeatureSampling } from '../render/feature-grid/feature-grid-view';
 import { NORMALIZATION_MODES, type FeatureNormalization } from '../reference/channel-stats';
 import { GlassboxElement, type MountContext, type MountedView } from './glassbox-element';
@@ -96,6 +97,7 @@ export class GlassboxFeatureMaps extends GlassboxElement {
       const view = createFeatureGridView(engine, {
         canvas,
         layers: source.layers,
+        columns: columnsToFill(source.layers, stage.clientWidth / Math.max(stage.clientHeight, 1)),
         stats,
         normalization: this.#normalization(),
         colormap: this.#colormap(),
@@ -155,11 +157,12 @@ export class GlassboxFeatureMaps extends GlassboxElement {
       const capture = createActivationCapture(engine, model, names, { label: TAG });
       const scratch = document.createElement('canvas');
       const [spec, range] = [imageInputOf(model), this.#inputRange()];
+      const labels = withoutCommonScope(names);
       const forward = () => {
         const input = imageTensor(spec, image, scratch, range);
         try {
           this.forwardPasses += 1;
-          return capture.run(input);
+          return capture.run(input).map((layer, i) => ({ ...layer, name: labels[i]! }));
         } finally {
           input.dispose();
         }

@@ -8,7 +8,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Engine } from '../core/engine';
 import { InvalidArgumentError } from '../core/errors';
 import { createActivationCapture, featureLayerNames } from '../interop/tfjs/capture';
-import type { CapturableModel } from '../interop/tfjs/capture-sources';
+import { isLayersModel, type CapturableModel } from '../interop/tfjs/capture-sources';
+import { tensorFromTf } from '../interop/tfjs/tensors';
 import { createTensorBuffer, GpuTensor, tensorFromArray } from '../memory/gpu-tensor';
 import { createOptimization, type Optimization } from '../optvis/optimize';
 import { activationMaximization, inversion, type PresetOptions } from '../optvis/presets';
@@ -78,13 +79,14 @@ export class GlassboxInversion extends GlassboxElement {
     try {
       const layer = this.#layer(model);
       const spec = { ...imageInputOf(model), ...this.#size() };
-      const inputOptions = { inputRange: this.#inputRange(), ...(this.hasAttribute('input-node') ? { inputNode: this.getAttribute('input-node')! } : {}) };
+      const inputOptions: { inputRange: [number, number]; inputNode?: string } = { inputRange: this.#inputRange() };
+      if (this.hasAttribute('input-node')) inputOptions.inputNode = this.getAttribute('input-node')!;
       const invert = this.#mode() === 'invert';
       const original = invert ? await this.#original(engine, spec) : null;
       if (original) owned.push(original);
       let preset: PresetOptions;
       if (original) {
-        const target = layerActivations(engine, model, spec, original.pixels, layer, inputOptions.inputRange);
+        const target = layerActivations(engine, model, spec, original.pixels, layer, inputOptions);
         owned.push(target);
         preset = inversion({ layer, target, height: spec.height, width: spec.width, ...(this.hasAttribute('steps') ? { steps: this.#integer('steps', 200) } : {}) });
       } else {
@@ -193,13 +195,29 @@ export class GlassboxInversion extends GlassboxElement {
   }
 }
 
-/** The layer's activations for the original picture, fed as the optimization feeds its image: [0, 1] → range. */
-function layerActivations(engine: Engine, model: CapturableModel, spec: ImageInput, pixels: Float32Array, layer: string, range: readonly [number, number]): GpuTensor {
+/**
+ * The layer's activations for the original picture, fed as the optimization feeds its image: [0, 1] mapped
+ * onto the input range, at the input node when one is named (a GraphModel whose real input is int32).
+ */
+function layerActivations(
+  engine: Engine,
+  model: CapturableModel,
+  spec: ImageInput,
+  pixels: Float32Array,
+  layer: string,
+  options: { inputRange: readonly [number, number]; inputNode?: string },
+): GpuTensor {
+  const [lo, hi] = options.inputRange;
+  const scaled = () => tf.add(tf.mul(tf.tensor4d(pixels, [1, spec.height, spec.width, 3]), hi - lo), lo);
+  if (options.inputNode !== undefined) {
+    if (isLayersModel(model)) throw new InvalidArgumentError(`<${TAG}>: input-node names a node of a GraphModel; this model is a LayersModel.`);
+    const h = tf.tidy(() => model.execute({ [options.inputNode!]: scaled() }, layer) as tf.Tensor);
+    const target = tensorFromTf(engine, h); // keeps tfjs's buffer alive past the dispose
+    h.dispose();
+    return target;
+  }
   const capture = createActivationCapture(engine, model, [layer], { label: `${TAG}.target` });
-  const input = tf.tidy(() => {
-    const scaled = tf.add(tf.mul(tf.tensor4d(pixels, [1, spec.height, spec.width, 3]), range[1] - range[0]), range[0]);
-    return spec.dtype === 'int32' ? tf.cast(scaled, 'int32') : scaled;
-  });
+  const input = tf.tidy(() => (spec.dtype === 'int32' ? tf.cast(scaled(), 'int32') : scaled()));
   try {
     const [captured] = capture.run(input);
     const source = captured!.tensor;

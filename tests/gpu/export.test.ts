@@ -300,7 +300,8 @@ describe('PNG of the link views', () => {
 
 const GRID = { batch: 2, height: 5, width: 7, channels: 45 };
 
-function featureGrid() {
+/** `withLabels`: section labels in their default container over the canvas; else none. */
+function featureGrid(withLabels = false) {
   const { batch, height, width, channels } = GRID;
   const values = randomFloats(batch * height * width * channels, 61, 3);
   const t = tensor(values, [batch, height, width, channels]);
@@ -309,7 +310,7 @@ function featureGrid() {
   const buffer = engine().createBuffer({ label: 'test.export.stats', size: (channels + 1) * STATS_RECORD_FLOATS * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
   engine().device.queue.writeBuffer(buffer, 0, new Float32Array(records));
   owned.push({ destroy: () => buffer.destroy() });
-  const view = createFeatureGridView(engine(), { canvas, layers: [layer], stats: { buffer, recordOffsets: [0] }, columns: 8, labels: null });
+  const view = createFeatureGridView(engine(), { canvas, layers: [layer], stats: { buffer, recordOffsets: [0] }, columns: 8, labels: withLabels ? undefined : null });
   owned.push(view);
   return { view, layer, values };
 }
@@ -337,6 +338,27 @@ describe('feature grid export', () => {
     }
     expect(same / (WIDTH * HEIGHT)).toBeGreaterThan(0.97);
     expect(ink(one.rgba)).toBeGreaterThan(WIDTH * HEIGHT * 0.3); // maps on screen, not an empty background
+  });
+
+  it('PNG: the layer name shown over the canvas is painted in, where the DOM has it', async () => {
+    const { view } = featureGrid(true);
+    await engine().run('test.screenFrame', (encoder) => view.render(encoder)); // a screen frame places the DOM labels
+    expect(view.labels.map((l) => l.textContent)).toEqual(['conv']);
+    const plain = await decodePng(await exportViewPng(engine(), view, { canvas, labels: false }));
+    const labelled = await decodePng(await exportViewPng(engine(), view, { canvas }));
+    const box = canvas.getBoundingClientRect();
+    const r = view.labels[0]!.getBoundingClientRect();
+    let inside = 0;
+    let outside = 0;
+    for (let i = 0; i < plain.rgba.length; i += 4) {
+      if ([0, 1, 2].every((k) => plain.rgba[i + k] === labelled.rgba[i + k])) continue;
+      const [x, y] = [((i / 4) % WIDTH) + 0.5, Math.floor(i / 4 / WIDTH) + 0.5];
+      const near = x >= r.left - box.left - 4 && x <= r.right - box.left + 4 && y >= r.top - box.top - 4 && y <= r.bottom - box.top + 4;
+      if (near) inside += 1;
+      else outside += 1;
+    }
+    expect(inside).toBeGreaterThan(10);
+    expect(outside).toBe(0); // within the label's box and its 3 px text shadow
   });
 
   it('.npy: the maps overlapping the screen of a zoomed, panned grid, of the chosen batch item', async () => {

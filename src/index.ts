@@ -257,8 +257,10 @@ export {
 export { referenceAttentionFlow, randomAttentionGraph } from './reference/attention-flow';
 export { viewPixels, type DrawableView, type ViewPixels } from './export/view-pixels';
 export { exportViewPng, encodePng, type ExportViewPngOptions } from './export/png';
+export { paintDomLabels, type LabelElements } from './export/dom-labels';
 export {
   heatmapVisibleData,
+  heatmapRegionData,
   heatmapVisibleRegion,
   headViewData,
   featureGridVisibleData,
@@ -267,7 +269,8 @@ export {
   type VisibleData,
   type HeatmapRegion,
 } from './export/visible-data';
-export { headViewSvg, layeredGraphSvg } from './export/links-svg';
+export { explorerVisibleData, explorerVisibleEntries, type ExplorerDataOptions } from './export/explorer-data';
+export { headViewSvg, layeredGraphSvg, escapeXml } from './export/links-svg';
 export type { LinkAppearance } from './render/head-view/head-view';
 export type { LayeredGraphAppearance } from './render/head-view/layered-graph-view';
 export { namedTensorsFromFile, namedTensorsFromFiles, fetchNamedTensors, tensorFileFormat, type TensorFileFormat } from './io/named-tensors';

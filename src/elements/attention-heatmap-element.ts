@@ -85,7 +85,7 @@ export class GlassboxAttentionHeatmap extends GlassboxElement {
       });
       this.#view = view;
       this.#exports = {
-        png: (scale) => exportViewPng(engine, view, { width: canvas.width, height: canvas.height, scale }),
+        png: (scale) => exportViewPng(engine, view, { canvas, scale }),
         npy: async () => visibleDataNpy(await heatmapVisibleData(view, weights.tensor)),
       };
       return {

@@ -110,7 +110,7 @@ export class GlassboxFeatureMaps extends GlassboxElement {
       let layers = source.layers;
       let statsDue = true;
       this.#exports = {
-        png: (scale) => exportViewPng(engine, view, { width: canvas.width, height: canvas.height, scale }),
+        png: (scale) => exportViewPng(engine, view, { canvas, scale }),
         npy: async () => visibleDataNpy(await featureGridVisibleData(view, layers)),
       };
       return {

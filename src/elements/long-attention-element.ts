@@ -80,7 +80,7 @@ export class GlassboxLongAttention extends GlassboxElement {
       const view = this.#explorer(engine, canvas, stage, attention, bar, signal, owned);
       owned.push(view);
       this.#view = view;
-      this.#png = (scale) => exportViewPng(engine, view, { width: canvas.width, height: canvas.height, scale });
+      this.#png = (scale) => exportViewPng(engine, view, { canvas, scale });
       return {
         compute: (encoder, info) => view.compute?.(encoder, info),
         render: (encoder, info) => view.render?.(encoder, info),

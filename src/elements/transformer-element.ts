@@ -127,7 +127,7 @@ export class GlassboxTransformer extends GlassboxElement {
     view.setHeads(this.#enabledHeads(view.heads));
     this.#headView = view;
     this.#exports = {
-      png: (scale) => exportViewPng(engine, view, { width: canvas.width, height: canvas.height, scale }),
+      png: (scale) => exportViewPng(engine, view, { canvas, scale }),
       npy: async () => visibleDataNpy(await headViewData(view, weights)),
       svg: async () => headViewSvg(view, (await headViewData(view, weights)).data),
     };
@@ -144,7 +144,7 @@ export class GlassboxTransformer extends GlassboxElement {
     const { view, graph, nodeValues, flow } = built;
     [this.#graphView, this.#flow] = [view, flow];
     this.#exports = {
-      png: (scale) => exportViewPng(engine, view, { width: canvas.width, height: canvas.height, scale }),
+      png: (scale) => exportViewPng(engine, view, { canvas, scale }),
       npy: async () => visibleDataNpy({ data: await graph.read(), shape: [layers, n, n], origin: [0, 0, 0], description: 'fused attention graph' }),
       svg: async () => layeredGraphSvg(view, await graph.read(), flow ?? (await nodeValues.tensor.readRange(nodeValues.offset ?? 0, n))),
     };

@@ -77,7 +77,9 @@ async function main(): Promise<void> {
   const view = createImageView(engine, { canvas: $<HTMLCanvasElement>('#images'), images: [original], label: 'InversionDemo.images' });
   let optimization: Optimization | null = null;
   let target: GpuTensor | null = null;
-  let running = true;
+  // A reader who asked for reduced motion gets a still page until pressing Start.
+  let running = !matchMedia('(prefers-reduced-motion: reduce)').matches;
+  if (!running) field<HTMLButtonElement>('run').textContent = 'Start';
   let reading = false;
   let stepsPerFrame = 1;
   let startedAt = 0;

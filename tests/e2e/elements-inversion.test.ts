@@ -99,4 +99,20 @@ describe('<glassbox-inversion>', () => {
     expect((await mount(page, 'no-layer', { model: 'indexeddb://glassbox-tiny-cnn' })).error).toMatch(/expected a layer attribute; the model's feature layers are conv1, dw, bn/);
     expect((await mount(page, 'bad-mode', { model: 'indexeddb://glassbox-tiny-cnn', layer: 'conv2', mode: 'dream' })).error).toBe("<glassbox-inversion>: mode is invert or maximize; got 'dream'.");
   });
+
+  it('waits for resume() when the reader asked for reduced motion', async () => {
+    const { page } = demo();
+    await page.emulateMediaFeatures([{ name: 'prefers-reduced-motion', value: 'reduce' }]);
+    try {
+      expect(await mount(page, 'still', { model: 'indexeddb://glassbox-tiny-cnn', layer: 'conv1' })).toMatchObject({ state: 'ready', running: false });
+      await page.$eval('#still', (el) => el.scrollIntoView());
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect((await probe(page, 'still')).steps).toBe(0);
+      await page.$eval('#still', (el) => el.scrollIntoView()); // frames run only on screen
+      await page.$eval('#still', (el) => (el as unknown as { resume(): void }).resume());
+      await stepsAtLeast(page, 'still', 3);
+    } finally {
+      await page.emulateMediaFeatures([]);
+    }
+  });
 });

@@ -13,6 +13,7 @@ import {
   type HeatmapView,
 } from '../../src/index';
 import { patternQueriesAndKeys, textQueriesAndKeys, type QueriesAndKeys } from './sources';
+import { reportDeviceLoss } from '../shared/device-lost';
 
 // Opening of Lewis Carroll, "Alice's Adventures in Wonderland" (1865), in the public domain.
 const DEFAULT_TEXT =
@@ -45,6 +46,7 @@ function showError(error: unknown): void {
 
 async function main(): Promise<void> {
   const engine = await createEngine();
+  reportDeviceLoss(engine, showError);
   const colormapSelect = field<HTMLSelectElement>('colormap');
   colormapSelect.append(...colormapNames.map((name) => new Option(name, name)));
   field<HTMLTextAreaElement>('text').value = DEFAULT_TEXT;

@@ -29,6 +29,7 @@ import { createFrameMeter } from './frame-meter';
 import { createFallbackRenderer, type FallbackRenderer } from './fallback';
 import { cpuFeatureMaps, useCpuBackend } from './without-webgpu';
 import { fileLayers } from './file-layers';
+import { reportDeviceLoss } from '../shared/device-lost';
 
 interface DemoState {
   ready: boolean;
@@ -79,6 +80,7 @@ async function main(): Promise<void> {
   let engine: Engine;
   try {
     engine = await createEngine();
+    reportDeviceLoss(engine, showError);
   } catch (error) {
     if (!(error instanceof WebGpuUnavailableError)) throw error;
     return mainWithoutWebGpu(error.message);

@@ -22,6 +22,7 @@ import {
 } from '../../src/index';
 import { SHIPPED_IMAGES } from '../feature-maps/inputs';
 import { loadMoveNet, moveNetLayerNames } from '../shared/pretrained-cnn';
+import { reportDeviceLoss } from '../shared/device-lost';
 
 interface DemoState {
   ready: boolean;
@@ -65,6 +66,7 @@ async function imagePixels(engine: Engine, name: string, size: number): Promise<
 
 async function main(): Promise<void> {
   const engine = await createEngine();
+  reportDeviceLoss(engine, showError);
   const model = await loadMoveNet();
   const names = moveNetLayerNames(model);
   field<HTMLSelectElement>('layer').append(...names.map((name) => new Option(name.replace(PREFIX, ''), name)));

@@ -24,6 +24,7 @@ import {
 } from '../../src/index';
 import { textQueriesAndKeys } from '../shared/text-transformer';
 import shakespeare from './shakespeare.txt?raw';
+import { reportDeviceLoss } from '../shared/device-lost';
 
 interface DemoState {
   ready: boolean;
@@ -98,6 +99,7 @@ async function fileSource(engine: Engine, file: File): Promise<Source> {
 
 async function main(): Promise<void> {
   const engine = await createEngine();
+  reportDeviceLoss(engine, showError);
   const loop = createFrameLoop(engine, 'LongAttentionDemo');
   loop.onError = showError;
   loop.add({ render: () => (state.framesDrawn += 1) });

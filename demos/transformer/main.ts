@@ -7,6 +7,7 @@ import { loadShippedTransformer, SHIPPED_INDUCTION_HEAD } from '../shared/transf
 import type { Transformer } from '../shared/transformer/model';
 import { createPanels, type Highlight, type Panels, type Selection } from './panels';
 import { fileSource, textSource, type AttentionSource } from './sources';
+import { reportDeviceLoss } from '../shared/device-lost';
 
 // Richard III, I.i (public domain), cut to the model's 64-character context; the repeat shows induction.
 const DEFAULT_TEXT = 'Now is the winter of our discontent; now is the winter of our d';
@@ -64,6 +65,7 @@ function describeHover(source: AttentionSource, hover: HeatmapHover | null, head
 
 async function main(): Promise<void> {
   const engine = await createEngine();
+  reportDeviceLoss(engine, showError);
   const loop = createFrameLoop(engine, 'TransformerDemo');
   loop.onError = showError;
   loop.add({ render: () => (state.framesDrawn += 1) });

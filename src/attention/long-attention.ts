@@ -44,9 +44,9 @@ export interface ChunkedRunOptions {
 }
 
 export interface LongAttentionProfiles {
-  /** [heads, nk]: attention received by each key, Σ_i P_ij. */
+  /** Attention received by each key, Σ_i P_ij: `[heads, nk]`. */
   columnSums: GpuTensor;
-  /** [heads, nq]: H_i = -Σ_j P_ij log P_ij (nats). */
+  /** Entropy of each query row, H_i = -Σ_j P_ij log P_ij (nats): `[heads, nq]`. */
   entropy: GpuTensor;
 }
 

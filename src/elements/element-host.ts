@@ -37,6 +37,13 @@ let current: ElementHost | null = null;
 let generation = 0;
 /** Set while the host destroys its own device, so that loss is not mistaken for a crash. */
 let releasing = false;
+/** Set from a device loss until the new host is ready (or failed): failures meanwhile are the old device's. */
+let replacing = false;
+
+/** Whether a lost device is being replaced right now: errors of work that ran on it are expected. */
+export function replacingDevice(): boolean {
+  return replacing;
+}
 
 /** Joins the shared host, creating its engine on the first call (or after the last member left). */
 export function joinHost(member: HostMember): Promise<ElementHost> {
@@ -104,6 +111,7 @@ function eachActive(record: (member: HostMember) => void): void {
 
 /** The old engine is dead: destroy it (removing tfjs's backend on its device), make a new one, rebuild all. */
 async function replaceLostDevice(lost: ElementHost, reason: string): Promise<void> {
+  replacing = true;
   lost.loop.stop();
   lost.engine.destroy();
   forgetTfjsBackendOn(lost.engine.device); // when tfjs made the device, the engine only adopted it
@@ -112,8 +120,10 @@ async function replaceLostDevice(lost: ElementHost, reason: string): Promise<voi
   pending = startHost();
   try {
     const host = await pending;
+    replacing = false;
     for (const member of [...members]) member.deviceReplaced(host, reason);
   } catch (error) {
+    replacing = false;
     pending = null;
     for (const member of [...members]) member.failed(error);
   }

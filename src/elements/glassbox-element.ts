@@ -4,7 +4,7 @@
 // everything released on removal, a rebuild after a lost device, and errors said on the element itself.
 import type { Engine } from '../core/engine';
 import type { FrameInfo } from '../core/frame-loop';
-import { activityChanged, joinHost, leaveHost, type ElementHost, type HostMember } from './element-host';
+import { activityChanged, joinHost, leaveHost, replacingDevice, type ElementHost, type HostMember } from './element-host';
 import { ELEMENT_STYLE } from './element-style';
 
 /** What `mountView` gets: a fresh canvas in a positioned stage, on the shared engine. */
@@ -144,6 +144,8 @@ export abstract class GlassboxElement extends HTMLElement implements HostMember 
   }
 
   failed(error: unknown): void {
+    // Work in flight on a lost device fails too; the host is already making a new one and will rebuild us.
+    if (replacingDevice() && this.#host?.engine.lostReason != null) return;
     this.#unmount();
     this.#showError(error);
   }

@@ -142,7 +142,10 @@ export class GlassboxInversion extends GlassboxElement {
           stepsPerFrame = Math.max(1, Math.min(MAX_STEPS_PER_FRAME, Math.floor(FRAME_BUDGET_MS / msPerStep)));
           if (optimization.state === 'stopped') this.failed(new Error(`The optimization stopped: ${optimization.stopReason}`));
         },
-        (error) => ((reading = false), this.failed(error)),
+        (error) => {
+          reading = false;
+          if (optimization === this.#optimization) this.failed(error); // a replaced optimization's read may fail late
+        },
       );
     };
   }

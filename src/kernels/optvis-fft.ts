@@ -40,7 +40,7 @@ export interface BackwardOptions {
 }
 
 export interface FftImage {
-  /** [2, N, 3, H, ⌊W/2⌋ + 1]: real plane, then imaginary plane (Lucid's variable). */
+  /** `[2, N, 3, H, ⌊W/2⌋ + 1]`: real plane, then imaginary plane (Lucid's variable). */
   readonly spectrumShape: readonly number[];
   /** [N, H, W, 3] (NHWC); [H, W, 3] is accepted when N = 1. */
   readonly imageShape: readonly number[];

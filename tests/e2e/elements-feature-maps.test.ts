@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { parseNpy } from '../../src/io/npy';
 import { randomFloats } from '../../src/reference/random';
 import { distinctColours, useDemoPage } from '../helpers/browser-page';
+import { expectFollowsSize } from '../helpers/element-size';
 
 const demo = useDemoPage({ width: 700, height: 560 });
 const [C, H, W] = [7, 9, 11];
@@ -102,6 +103,7 @@ describe('<glassbox-feature-maps>', () => {
     const [passes, tensors] = [(await probe(page, 'live')).forwardPasses, await tensorsAt()];
     await page.waitForFunction((p) => (document.getElementById('live') as unknown as Probe).forwardPasses >= p + 15, { timeout: 60_000 }, passes);
     expect(await tensorsAt()).toBe(tensors);
+    await expectFollowsSize(page, 'live', { width: 300, height: 220 });
     const sections = await page.$eval('#live', (el) => (el as unknown as { view: { layout: { sections: { name: string }[] } } }).view.layout.sections.map((s) => s.name));
     expect(sections).toEqual(['conv1', 'pool', 'concat']);
 

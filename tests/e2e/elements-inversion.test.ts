@@ -7,6 +7,7 @@ import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { TINY_CNN_INPUT } from '../helpers/tiny-cnn';
 import { distinctColours, useDemoPage } from '../helpers/browser-page';
+import { expectFollowsSize } from '../helpers/element-size';
 
 const demo = useDemoPage({ width: 700, height: 560 });
 
@@ -66,6 +67,7 @@ describe('<glassbox-inversion>', () => {
     await page.$eval('#inv', (el) => (el as unknown as { resume(): void }).resume());
     await stepsAtLeast(page, 'inv', paused + 5);
 
+    await expectFollowsSize(page, 'inv', { width: 400, height: 300 }, { width: 400, height: 210 }); // the loss curve takes 90 px
     const png = await page.$eval('#inv', async (el) => Array.from(new Uint8Array(await (await (el as unknown as { exportPng(o: object): Promise<Blob> }).exportPng({ scale: 2 })).arrayBuffer())));
     const decoded = PNG.sync.read(Buffer.from(png));
     expect([decoded.width, decoded.height]).toEqual([TINY_CNN_INPUT[1] * 2, TINY_CNN_INPUT[0] * 2]);

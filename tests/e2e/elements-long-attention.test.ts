@@ -7,6 +7,7 @@ import { writeSafetensors } from '../../src/io/safetensors-writer';
 import { referenceAttentionWeights } from '../../src/reference/attention';
 import { randomFloats } from '../../src/reference/random';
 import { distinctColours, useDemoPage } from '../helpers/browser-page';
+import { expectFollowsSize } from '../helpers/element-size';
 
 const demo = useDemoPage({ width: 700, height: 560 });
 const [HEADS, N, D] = [2, 301, 16];
@@ -68,6 +69,7 @@ describe('<glassbox-long-attention>', () => {
     const p = referenceAttentionWeights({ q, k, batch: HEADS, nq: N, nk: N, d: D, causal: true })[(1 * N + cell.query) * N + cell.key]!;
     expect(Number(/P = (\S+),/.exec(text)![1])).toBeCloseTo(p, 5);
 
+    await expectFollowsSize(page, 'long', { width: 360, height: 240 });
     await page.$eval('#long', (el) => el.setAttribute('pooling', 'mean')); // in place: no rebuild
     expect((await probe(page, 'long')).state).toBe('ready');
     const png = await page.$eval('#long', async (el) => (await (el as unknown as { exportPng(): Promise<Blob> }).exportPng()).type);

@@ -108,7 +108,7 @@ describe('feature maps, live: capture → statistics → grid in one submit', ()
     target.destroy();
     tf.dispose(inputs);
     model.dispose();
-  });
+  }, 300_000); // 1,000 forward passes on SwiftShader: about a minute alone, longer beside other test files
 });
 
 async function readTexture(texture: GPUTexture): Promise<Uint8Array> {

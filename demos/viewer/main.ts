@@ -43,7 +43,7 @@ async function show(name: string, bytes: Uint8Array): Promise<void> {
   const element = document.createElement(choice.tag) as GlassboxElement & { tensors: NamedTensors | null };
   element.tensors = tensors;
   element.addEventListener('glassbox-ready', () => {
-    stage.replaceChildren(element);
+    for (const previous of [...stage.children]) if (previous !== element) previous.remove(); // not element: moving it would rebuild it
     $<HTMLElement>('#file').textContent = `${name} (${(bytes.byteLength / 1024).toFixed(1)} KiB): ${choice.reason}.`;
     $<HTMLElement>('#tensors').replaceChildren(...[...tensors].map(([key, t]) => Object.assign(document.createElement('li'), { textContent: `${key} [${t.shape.join(', ')}]` })));
     Object.assign(state, { ready: true, file: name, element: choice.tag });

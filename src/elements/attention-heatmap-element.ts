@@ -2,7 +2,6 @@
 // one head alone. Data from `src` (a .npy / .safetensors URL holding P, or Q and K) or the `tensors`
 // property (name → { shape, data }, as the file readers return). Hovering a cell shows its weight.
 //   <glassbox-attention-heatmap src="attn.safetensors" head="all" colormap="viridis"></glassbox-attention-heatmap>
-import { isColormapName, type ColormapName } from '../render/colormaps';
 import { createHeatmapView, type HeatmapView } from '../render/heatmap-view';
 import type { HeatmapHover } from '../render/hover-readout';
 import { InvalidArgumentError } from '../core/errors';
@@ -11,6 +10,7 @@ import { fetchNamedTensors } from '../io/named-tensors';
 import { exportViewPng } from '../export/png';
 import { heatmapVisibleData, visibleDataNpy } from '../export/visible-data';
 import { elementWeights } from './attention-source';
+import { colormapAttribute, requiredAttribute } from './attribute-values';
 import { GlassboxElement, type MountContext, type MountedView } from './glassbox-element';
 import { createTooltip } from './tooltip';
 
@@ -60,14 +60,14 @@ export class GlassboxAttentionHeatmap extends GlassboxElement {
     const view = this.#view;
     if (!view) return false;
     if (name === 'head') view.setHead(this.#head());
-    else if (name === 'colormap') view.setColormap(this.#colormap());
+    else if (name === 'colormap') view.setColormap(colormapAttribute(this));
     else return false;
     return true;
   }
 
   protected async mountView({ engine, canvas, stage, signal }: MountContext): Promise<MountedView> {
     const label = GlassboxAttentionHeatmap.tagName;
-    const tensors = this.#tensors ?? (await fetchNamedTensors(this.#src(), signal));
+    const tensors = this.#tensors ?? (await fetchNamedTensors(requiredAttribute(this, 'src', 'a src attribute or a tensors property'), signal));
     const weights = await elementWeights(engine, tensors, this.hasAttribute('causal'), label);
     const tooltip = createTooltip(stage);
     try {
@@ -77,7 +77,7 @@ export class GlassboxAttentionHeatmap extends GlassboxElement {
         weights: weights.tensor,
         head: this.#head(),
         columns: weights.heads,
-        colormap: this.#colormap(),
+        colormap: colormapAttribute(this),
         ...(weights.kind === 'array' ? weights.range : {}),
         ...(log ? { scale: 'log' as const } : {}),
         onHover: (hover) => tooltip.show(hover && describeCell(hover, weights.heads, weights.layers)),
@@ -105,12 +105,6 @@ export class GlassboxAttentionHeatmap extends GlassboxElement {
     }
   }
 
-  #src(): string {
-    const src = this.getAttribute('src');
-    if (!src) throw new InvalidArgumentError(`<${GlassboxAttentionHeatmap.tagName}>: expected a src attribute or a tensors property; got neither.`);
-    return src;
-  }
-
   #head(): number | 'all' {
     const head = this.getAttribute('head') ?? 'all';
     if (head === 'all') return 'all';
@@ -119,12 +113,6 @@ export class GlassboxAttentionHeatmap extends GlassboxElement {
       throw new InvalidArgumentError(`<${GlassboxAttentionHeatmap.tagName}>: head must be 'all' or a head index ≥ 0; got '${head}'.`);
     }
     return index;
-  }
-
-  #colormap(): ColormapName {
-    const name = this.getAttribute('colormap') ?? 'viridis';
-    if (!isColormapName(name)) throw new InvalidArgumentError(`<${GlassboxAttentionHeatmap.tagName}>: unknown colormap '${name}'.`);
-    return name;
   }
 }
 

@@ -14,10 +14,10 @@ import { createActivationCapture, featureLayerNames } from '../interop/tfjs/capt
 import type { CapturableModel } from '../interop/tfjs/capture-sources';
 import type { NamedTensors } from '../io/attention-tensors';
 import { fetchNamedTensors } from '../io/named-tensors';
-import { isColormapName, type ColormapName } from '../render/colormaps';
 import { columnsToFill, withoutCommonScope } from '../render/feature-grid/columns-to-fill';
-import { createFeatureGridView, type FeatureGridView, type FeatureSampling } from '../render/feature-grid/feature-grid-view';
-import { NORMALIZATION_MODES, type FeatureNormalization } from '../reference/channel-stats';
+import { createFeatureGridView, type FeatureGridView } from '../render/feature-grid/feature-grid-view';
+import { NORMALIZATION_MODES } from '../reference/channel-stats';
+import { choiceAttribute, colormapAttribute, rangeAttribute } from './attribute-values';
 import { GlassboxElement, type MountContext, type MountedView } from './glassbox-element';
 import { imageInputOf, imageTensor, loadCapturableModel, loadImage } from './feature-model';
 import { createTooltip } from './tooltip';
@@ -78,9 +78,9 @@ export class GlassboxFeatureMaps extends GlassboxElement {
   protected override attributeUpdated(name: string): boolean {
     const view = this.#view;
     if (!view) return false;
-    if (name === 'normalization') view.setNormalization(this.#normalization());
-    else if (name === 'colormap') view.setColormap(this.#colormap());
-    else if (name === 'sampling') view.setSampling(this.#sampling());
+    if (name === 'normalization') view.setNormalization(choiceAttribute(this, 'normalization', NORMALIZATION_MODES, 'channel'));
+    else if (name === 'colormap') view.setColormap(colormapAttribute(this));
+    else if (name === 'sampling') view.setSampling(choiceAttribute(this, 'sampling', ['nearest', 'bilinear'] as const, 'nearest'));
     else return false;
     return true;
   }
@@ -99,9 +99,9 @@ export class GlassboxFeatureMaps extends GlassboxElement {
         layers: source.layers,
         columns: columnsToFill(source.layers, stage.clientWidth / Math.max(stage.clientHeight, 1)),
         stats,
-        normalization: this.#normalization(),
-        colormap: this.#colormap(),
-        sampling: this.#sampling(),
+        normalization: choiceAttribute(this, 'normalization', NORMALIZATION_MODES, 'channel'),
+        colormap: colormapAttribute(this),
+        sampling: choiceAttribute(this, 'sampling', ['nearest', 'bilinear'] as const, 'nearest'),
         onHover: (h) => tooltip.show(h && `${h.name} · channel ${h.channel} · y ${h.y}, x ${h.x}: ${Number.isFinite(h.value) ? h.value.toPrecision(4) : String(h.value)}`),
         label: TAG,
       });
@@ -156,7 +156,7 @@ export class GlassboxFeatureMaps extends GlassboxElement {
       const names = this.#layerNames(model);
       const capture = createActivationCapture(engine, model, names, { label: TAG });
       const scratch = document.createElement('canvas');
-      const [spec, range] = [imageInputOf(model), this.#inputRange()];
+      const [spec, range] = [imageInputOf(model), rangeAttribute(this, 'input-range')];
       const labels = withoutCommonScope(names);
       const forward = () => {
         const input = imageTensor(spec, image, scratch, range);
@@ -193,35 +193,6 @@ export class GlassboxFeatureMaps extends GlassboxElement {
     const all = featureLayerNames(model);
     if (list === null || list.trim() === '') return all;
     return list.split(',').map((name) => name.trim()).filter(Boolean);
-  }
-
-  #inputRange(): [number, number] {
-    const text = this.getAttribute('input-range') ?? '0,1';
-    const range = text.split(',').map(Number);
-    if (range.length !== 2 || !range.every(Number.isFinite) || !(range[0]! < range[1]!)) {
-      throw new InvalidArgumentError(`<${TAG}>: input-range is "lo,hi" with lo < hi (e.g. "-1,1"); got '${text}'.`);
-    }
-    return range as [number, number];
-  }
-
-  #normalization(): FeatureNormalization {
-    const mode = this.getAttribute('normalization') ?? 'channel';
-    if (!NORMALIZATION_MODES.includes(mode as FeatureNormalization)) {
-      throw new InvalidArgumentError(`<${TAG}>: normalization is one of ${NORMALIZATION_MODES.join(', ')}; got '${mode}'.`);
-    }
-    return mode as FeatureNormalization;
-  }
-
-  #colormap(): ColormapName {
-    const name = this.getAttribute('colormap') ?? 'viridis';
-    if (!isColormapName(name)) throw new InvalidArgumentError(`<${TAG}>: unknown colormap '${name}'.`);
-    return name;
-  }
-
-  #sampling(): FeatureSampling {
-    const sampling = this.getAttribute('sampling') ?? 'nearest';
-    if (sampling !== 'nearest' && sampling !== 'bilinear') throw new InvalidArgumentError(`<${TAG}>: sampling is nearest or bilinear; got '${sampling}'.`);
-    return sampling;
   }
 
   #ready() {

@@ -16,6 +16,7 @@ import { activationMaximization, inversion, type PresetOptions } from '../optvis
 import { exportPng } from '../render/export-png';
 import { createImageView } from '../render/image-view';
 import { createLossCurve } from '../render/loss-curve';
+import { choiceAttribute, indexAttribute, rangeAttribute } from './attribute-values';
 import { GlassboxElement, type MountContext, type MountedView } from './glassbox-element';
 import { imageInputOf, imageTensor, loadCapturableModel, loadImage, type ImageInput } from './feature-model';
 
@@ -79,18 +80,18 @@ export class GlassboxInversion extends GlassboxElement {
     try {
       const layer = this.#layer(model);
       const spec = { ...imageInputOf(model), ...this.#size() };
-      const inputOptions: { inputRange: [number, number]; inputNode?: string } = { inputRange: this.#inputRange() };
+      const inputOptions: { inputRange: [number, number]; inputNode?: string } = { inputRange: rangeAttribute(this, 'input-range') };
       if (this.hasAttribute('input-node')) inputOptions.inputNode = this.getAttribute('input-node')!;
-      const invert = this.#mode() === 'invert';
+      const invert = choiceAttribute(this, 'mode', ['invert', 'maximize'] as const, 'invert') === 'invert';
       const original = invert ? await this.#original(engine, spec) : null;
       if (original) owned.push(original);
       let preset: PresetOptions;
       if (original) {
         const target = layerActivations(engine, model, spec, original.pixels, layer, inputOptions);
         owned.push(target);
-        preset = inversion({ layer, target, height: spec.height, width: spec.width, ...(this.hasAttribute('steps') ? { steps: this.#integer('steps', 200) } : {}) });
+        preset = inversion({ layer, target, height: spec.height, width: spec.width, ...(this.hasAttribute('steps') ? { steps: indexAttribute(this, 'steps', 200) } : {}) });
       } else {
-        preset = activationMaximization({ layer, channel: this.#integer('channel', 0), height: spec.height, width: spec.width });
+        preset = activationMaximization({ layer, channel: indexAttribute(this, 'channel', 0), height: spec.height, width: spec.width });
       }
       const optimization = await createOptimization(engine, { model, ...inputOptions, ...preset, seed: 1, label: TAG });
       owned.push(optimization);
@@ -167,34 +168,11 @@ export class GlassboxInversion extends GlassboxElement {
     return layer;
   }
 
-  #mode(): 'invert' | 'maximize' {
-    const mode = this.getAttribute('mode') ?? 'invert';
-    if (mode !== 'invert' && mode !== 'maximize') throw new InvalidArgumentError(`<${TAG}>: mode is invert or maximize; got '${mode}'.`);
-    return mode;
-  }
-
   #size(): { height: number; width: number } | Record<string, never> {
     if (!this.hasAttribute('size')) return {};
-    const size = this.#integer('size', 0);
+    const size = indexAttribute(this, 'size', 0);
     if (size < 8) throw new InvalidArgumentError(`<${TAG}>: size must be at least 8 pixels; got ${size}.`);
     return { height: size, width: size };
-  }
-
-  #inputRange(): [number, number] {
-    const text = this.getAttribute('input-range') ?? '0,1';
-    const range = text.split(',').map(Number);
-    if (range.length !== 2 || !range.every(Number.isFinite) || !(range[0]! < range[1]!)) {
-      throw new InvalidArgumentError(`<${TAG}>: input-range is "lo,hi" with lo < hi (e.g. "-1,1"); got '${text}'.`);
-    }
-    return range as [number, number];
-  }
-
-  #integer(name: string, fallback: number): number {
-    const text = this.getAttribute(name);
-    if (text === null || text.trim() === '') return fallback;
-    const value = Number(text);
-    if (!Number.isInteger(value) || value < 0) throw new InvalidArgumentError(`<${TAG}>: ${name} must be an integer ≥ 0; got '${text}'.`);
-    return value;
   }
 }
 

@@ -9,10 +9,9 @@ import { exportViewPng } from '../export/png';
 import { attentionTensorsFrom, type NamedTensors } from '../io/attention-tensors';
 import { fetchNamedTensors } from '../io/named-tensors';
 import { tensorFromArray, type GpuTensor } from '../memory/gpu-tensor';
-import { isColormapName, type ColormapName } from '../render/colormaps';
 import { createExplorerView, type ExplorerView } from '../render/explorer/explorer-view';
 import { tileProducerFor } from '../render/explorer/long-attention-producer';
-import type { Pooling } from '../render/explorer/tile-producer';
+import { choiceAttribute, colormapAttribute, indexAttribute, numberAttribute, requiredAttribute } from './attribute-values';
 import { GlassboxElement, type MountContext, type MountedView } from './glassbox-element';
 import { createTooltip } from './tooltip';
 
@@ -51,18 +50,18 @@ export class GlassboxLongAttention extends GlassboxElement {
   protected override attributeUpdated(name: string): boolean {
     const view = this.#view;
     if (!view) return false;
-    if (name === 'head') view.setHead(this.#integer('head', 0));
-    else if (name === 'pooling') view.setPooling(this.#pooling());
-    else if (name === 'scale') view.setScale(this.#scale());
-    else if (name === 'colormap') view.setColormap(this.#colormap());
+    if (name === 'head') view.setHead(indexAttribute(this, 'head', 0));
+    else if (name === 'pooling') view.setPooling(choiceAttribute(this, 'pooling', ['max', 'mean'] as const, 'max'));
+    else if (name === 'scale') view.setScale(choiceAttribute(this, 'scale', ['linear', 'log'] as const, 'log'));
+    else if (name === 'colormap') view.setColormap(colormapAttribute(this));
     else return false;
     return true;
   }
 
   protected async mountView({ engine, canvas, stage, signal }: MountContext): Promise<MountedView> {
-    const tensors = this.#tensors ?? (await fetchNamedTensors(this.#src(), signal));
+    const tensors = this.#tensors ?? (await fetchNamedTensors(requiredAttribute(this, 'src', 'a src attribute or a tensors property'), signal));
     const layers = attentionTensorsFrom(tensors);
-    const index = this.#integer('layer', 0);
+    const index = indexAttribute(this, 'layer', 0);
     const layer = layers.find((l) => l.layer === index);
     if (!layer) throw new InvalidArgumentError(`<${TAG}>: layer ${index} is not in the file; it has layers ${layers.map((l) => l.layer).join(', ')}.`);
     const owned: { destroy(): void }[] = [];
@@ -111,11 +110,11 @@ export class GlassboxLongAttention extends GlassboxElement {
     const view = createExplorerView(engine, {
       canvas,
       producer: tileProducerFor(engine, attention),
-      head: this.#integer('head', 0),
-      pooling: this.#pooling(),
-      scale: this.#scale(),
-      colormap: this.#colormap(),
-      budgetMs: this.#number('budget-ms', 8),
+      head: indexAttribute(this, 'head', 0),
+      pooling: choiceAttribute(this, 'pooling', ['max', 'mean'] as const, 'max'),
+      scale: choiceAttribute(this, 'scale', ['linear', 'log'] as const, 'log'),
+      colormap: colormapAttribute(this),
+      budgetMs: numberAttribute(this, 'budget-ms', 8, 0),
       onProgress: (p) => {
         this.overview = p.fraction;
         bar.show(p.cancelled ? 'overview stopped' : 'overview', p.fraction);
@@ -132,44 +131,6 @@ export class GlassboxLongAttention extends GlassboxElement {
       label: TAG,
     });
     return view;
-  }
-
-  #src(): string {
-    const src = this.getAttribute('src');
-    if (!src) throw new InvalidArgumentError(`<${TAG}>: expected a src attribute or a tensors property; got neither.`);
-    return src;
-  }
-
-  #pooling(): Pooling {
-    const pooling = this.getAttribute('pooling') ?? 'max';
-    if (pooling !== 'max' && pooling !== 'mean') throw new InvalidArgumentError(`<${TAG}>: pooling is max or mean; got '${pooling}'.`);
-    return pooling;
-  }
-
-  #scale(): 'linear' | 'log' {
-    const scale = this.getAttribute('scale') ?? 'log';
-    if (scale !== 'linear' && scale !== 'log') throw new InvalidArgumentError(`<${TAG}>: scale is linear or log; got '${scale}'.`);
-    return scale;
-  }
-
-  #colormap(): ColormapName {
-    const name = this.getAttribute('colormap') ?? 'viridis';
-    if (!isColormapName(name)) throw new InvalidArgumentError(`<${TAG}>: unknown colormap '${name}'.`);
-    return name;
-  }
-
-  #integer(name: string, fallback: number): number {
-    const value = this.#number(name, fallback);
-    if (!Number.isInteger(value) || value < 0) throw new InvalidArgumentError(`<${TAG}>: ${name} must be an integer ≥ 0; got '${this.getAttribute(name)}'.`);
-    return value;
-  }
-
-  #number(name: string, fallback: number): number {
-    const text = this.getAttribute(name);
-    if (text === null || text.trim() === '') return fallback;
-    const value = Number(text);
-    if (!Number.isFinite(value) || value < 0) throw new InvalidArgumentError(`<${TAG}>: ${name} must be a number ≥ 0; got '${text}'.`);
-    return value;
   }
 }
 

@@ -7,7 +7,6 @@
 //                worker; at most 64 tokens).
 // The model view (every layer × head as heatmaps) is <glassbox-attention-heatmap head="all">.
 //   <glassbox-transformer src="attention.safetensors" text="Now is the winter…" layer="1"></glassbox-transformer>
-import type { HeadFusion } from '../attention/attention-rollout';
 import { InvalidArgumentError } from '../core/errors';
 import { exportViewPng } from '../export/png';
 import { headViewSvg, layeredGraphSvg } from '../export/links-svg';
@@ -18,6 +17,7 @@ import { tensorFromBuffer, type GpuTensor } from '../memory/gpu-tensor';
 import { createHeadView, type HeadView } from '../render/head-view/head-view';
 import type { LayeredGraphView } from '../render/head-view/layered-graph-view';
 import { elementWeights } from './attention-source';
+import { choiceAttribute, indexAttribute, numberAttribute, requiredAttribute } from './attribute-values';
 import { GlassboxElement, type MountContext, type MountedView } from './glassbox-element';
 import { createTransformerGraph, type GraphNodes } from './transformer-graph';
 
@@ -86,18 +86,18 @@ export class GlassboxTransformer extends GlassboxElement {
   protected override attributeUpdated(name: string): boolean {
     const view = this.#headView;
     if (name === 'threshold' && (view ?? this.#graphView)) {
-      (view ?? this.#graphView)!.setThreshold(this.#number('threshold', 0));
+      (view ?? this.#graphView)!.setThreshold(numberAttribute(this, 'threshold', 0));
       return true;
     }
     if (!view) return false;
-    if (name === 'layer') view.setLayer(this.#integer('layer', 0));
+    if (name === 'layer') view.setLayer(indexAttribute(this, 'layer', 0));
     else if (name === 'heads') view.setHeads(this.#enabledHeads(view.heads));
     else return false;
     return true;
   }
 
   protected async mountView({ engine, canvas, signal }: MountContext): Promise<MountedView> {
-    const tensors = this.#tensors ?? (await fetchNamedTensors(this.#src(), signal));
+    const tensors = this.#tensors ?? (await fetchNamedTensors(requiredAttribute(this, 'src', 'a src attribute or a tensors property'), signal));
     const weights = await elementWeights(engine, tensors, this.hasAttribute('causal'), TAG);
     if (weights.kind === 'array') {
       weights.tensor.destroy();
@@ -122,7 +122,7 @@ export class GlassboxTransformer extends GlassboxElement {
   }
 
   #head(engine: MountContext['engine'], canvas: HTMLCanvasElement, weights: GpuTensor, tokens: string[], owned: { destroy(): void }[]) {
-    const view = createHeadView(engine, { canvas, weights, tokens, layer: this.#integer('layer', 0), threshold: this.#number('threshold', 0), label: TAG });
+    const view = createHeadView(engine, { canvas, weights, tokens, layer: indexAttribute(this, 'layer', 0), threshold: numberAttribute(this, 'threshold', 0), label: TAG });
     owned.push(view);
     view.setHeads(this.#enabledHeads(view.heads));
     this.#headView = view;
@@ -137,8 +137,8 @@ export class GlassboxTransformer extends GlassboxElement {
   async #graph(engine: MountContext['engine'], canvas: HTMLCanvasElement, weights: GpuTensor, tokens: string[], nodes: GraphNodes, owned: { destroy(): void }[]) {
     const [layers, , n] = weights.shape as [number, number, number, number];
     const built = await createTransformerGraph(engine, {
-      canvas, weights, tokens, nodes, fusion: this.#fusion(), discardRatio: this.#number('discard', 0),
-      query: this.#integer('query', n - 1), threshold: this.#number('threshold', 0), label: TAG,
+      canvas, weights, tokens, nodes, fusion: choiceAttribute(this, 'fusion', ['mean', 'max', 'min'] as const, 'mean'), discardRatio: numberAttribute(this, 'discard', 0),
+      query: indexAttribute(this, 'query', n - 1), threshold: numberAttribute(this, 'threshold', 0), label: TAG,
     });
     owned.push(built);
     const { view, graph, nodeValues, flow } = built;
@@ -163,12 +163,6 @@ export class GlassboxTransformer extends GlassboxElement {
     return view;
   }
 
-  #src(): string {
-    const src = this.getAttribute('src');
-    if (!src) throw new InvalidArgumentError(`<${TAG}>: expected a src attribute or a tensors property; got neither.`);
-    return src;
-  }
-
   #tokenLabels(n: number): string[] {
     const given = this.#tokens ?? (this.hasAttribute('text') ? [...this.getAttribute('text')!] : null);
     if (!given) return Array.from({ length: n }, (_, i) => String(i));
@@ -184,25 +178,5 @@ export class GlassboxTransformer extends GlassboxElement {
     const bad = chosen.find((h) => !Number.isInteger(h) || h < 0 || h >= heads);
     if (bad !== undefined) throw new InvalidArgumentError(`<${TAG}>: heads lists head indices below ${heads}, e.g. "0,2"; got '${list}'.`);
     return Array.from({ length: heads }, (_, h) => chosen.includes(h));
-  }
-
-  #fusion(): HeadFusion {
-    const fusion = this.getAttribute('fusion') ?? 'mean';
-    if (fusion !== 'mean' && fusion !== 'max' && fusion !== 'min') throw new InvalidArgumentError(`<${TAG}>: fusion is mean, max or min; got '${fusion}'.`);
-    return fusion;
-  }
-
-  #integer(name: string, fallback: number): number {
-    const value = this.#number(name, fallback);
-    if (!Number.isInteger(value) || value < 0) throw new InvalidArgumentError(`<${TAG}>: ${name} must be an integer ≥ 0; got '${this.getAttribute(name)}'.`);
-    return value;
-  }
-
-  #number(name: string, fallback: number): number {
-    const text = this.getAttribute(name);
-    if (text === null || text.trim() === '') return fallback;
-    const value = Number(text);
-    if (!Number.isFinite(value)) throw new InvalidArgumentError(`<${TAG}>: ${name} must be a number; got '${text}'.`);
-    return value;
   }
 }

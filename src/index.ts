@@ -183,6 +183,7 @@ export {
   type LossReading,
 } from './optvis/optimize';
 export type { ModelInputOptions } from './optvis/model-function';
+export { createLiveStepper, type LiveStepper, type LiveStepperOptions } from './optvis/live-stepper';
 export {
   activationMaximization,
   inversion,

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   activationMaximization,
+  createLiveStepper,
   createLossCurve,
   exportPng,
   createEngine,
@@ -18,6 +19,7 @@ import {
   type Engine,
   type GpuTensor,
   type LossCurve,
+  type LiveStepper,
   type Optimization,
 } from '../../src/index';
 import { SHIPPED_IMAGES } from '../feature-maps/inputs';
@@ -43,7 +45,7 @@ const field = <T extends HTMLElement>(name: string) => form.elements.namedItem(n
 const status = $<HTMLElement>('#status');
 const PREFIX = /^StatefulPartitionedCall\/center_net_mobile_net_v2fpn_feature_extractor\/model_1\/(model\/)?/;
 const PREFIX_ANYWHERE = new RegExp(PREFIX.source.slice(1), 'g');
-/** Budget of GPU work per frame; steps per frame adapt to it (at least one). */
+/** Budget of GPU work per frame; steps per frame adapt to it (at least one: src/optvis/live-stepper.ts). */
 const FRAME_BUDGET_MS = 12;
 
 function showError(error: unknown): void {
@@ -82,16 +84,14 @@ async function main(): Promise<void> {
   // A reader who asked for reduced motion gets a still page until pressing Start.
   let running = !matchMedia('(prefers-reduced-motion: reduce)').matches;
   if (!running) field<HTMLButtonElement>('run').textContent = 'Start';
-  let reading = false;
-  let stepsPerFrame = 1;
-  let startedAt = 0;
+  let stepper: LiveStepper | null = null;
   let generation = 0;
 
   async function rebuild(): Promise<void> {
     const ticket = ++generation;
     optimization?.destroy();
     target?.destroy();
-    [optimization, target] = [null, null];
+    [optimization, target, stepper] = [null, null, null];
     const size = Number(field<HTMLSelectElement>('size').value);
     const layer = field<HTMLSelectElement>('layer').value;
     const mode = field<HTMLSelectElement>('mode').value as 'invert' | 'maximize';
@@ -113,7 +113,22 @@ async function main(): Promise<void> {
     plot?.destroy();
     // Maximization's loss is a negative mean: a linear axis; inversion's falls by decades: a log axis.
     plot = createLossCurve($<HTMLCanvasElement>('#loss'), { log: mode === 'invert', background: '#1b1b1b', foreground: '#dddddd' });
-    [state.steps, state.loss, state.firstLoss, stepsPerFrame, startedAt] = [0, null, null, 1, performance.now()];
+    stepper = createLiveStepper(created, {
+      budgetMs: FRAME_BUDGET_MS,
+      onLoss: (loss, stepsPerSecond) => {
+        if (created !== optimization) return;
+        state.steps = created.steps;
+        state.loss = loss.total;
+        state.firstLoss ??= loss.total;
+        plot?.push(created.steps, { total: loss.total });
+        plot?.draw();
+        if (created.state === 'stopped') showError(`Stopped: ${created.stopReason}`);
+        else status.textContent = `step ${created.steps}: loss ${loss.total.toPrecision(4)} · ${stepsPerSecond.toFixed(1)} steps/s · ` +
+          loss.terms.map((t) => `${t.name.replace(PREFIX_ANYWHERE, '')} ${t.value.toPrecision(3)}`).join(' · ');
+      },
+      onError: showError,
+    });
+    [state.steps, state.loss, state.firstLoss] = [0, null, null];
     state.mode = mode;
     status.className = '';
     status.textContent = `${mode === 'invert' ? 'Inverting' : 'Maximizing a channel of'} ${layer.replace(PREFIX, '')} at ${size}×${size}…`;
@@ -121,27 +136,7 @@ async function main(): Promise<void> {
 
   loop.add({
     compute() {
-      const o = optimization;
-      if (!o || !running || o.state !== 'running') return;
-      o.step(stepsPerFrame);
-      if (reading) return;
-      reading = true;
-      o.readLoss()
-        .then((loss) => {
-          if (o !== optimization) return;
-          state.steps = o.steps;
-          state.loss = loss.total;
-          state.firstLoss ??= loss.total;
-          plot?.push(o.steps, { total: loss.total });
-          plot?.draw();
-          const msPerStep = (performance.now() - startedAt) / Math.max(o.steps, 1);
-          stepsPerFrame = Math.max(1, Math.min(16, Math.floor(FRAME_BUDGET_MS / msPerStep)));
-          if (o.state === 'stopped') showError(`Stopped: ${o.stopReason}`);
-          else status.textContent = `step ${o.steps}: loss ${loss.total.toPrecision(4)} · ${(1000 / msPerStep).toFixed(1)} steps/s · ` +
-            loss.terms.map((t) => `${t.name.replace(PREFIX_ANYWHERE, '')} ${t.value.toPrecision(3)}`).join(' · ');
-        })
-        .catch(showError)
-        .finally(() => (reading = false));
+      if (running) stepper?.frame();
     },
     render(encoder) {
       view.render(encoder);
@@ -160,7 +155,8 @@ async function main(): Promise<void> {
   field<HTMLButtonElement>('reset').addEventListener('click', () => {
     optimization?.reset();
     plot?.clear();
-    [state.steps, state.firstLoss, startedAt] = [0, null, performance.now()];
+    stepper?.restart();
+    [state.steps, state.firstLoss] = [0, null];
   });
   field<HTMLButtonElement>('export').addEventListener('click', () => {
     if (!optimization) return;

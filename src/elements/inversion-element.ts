@@ -12,6 +12,7 @@ import { isLayersModel, type CapturableModel } from '../interop/tfjs/capture-sou
 import { tensorFromTf } from '../interop/tfjs/tensors';
 import { createTensorBuffer, GpuTensor, tensorFromArray } from '../memory/gpu-tensor';
 import { createOptimization, type Optimization } from '../optvis/optimize';
+import { createLiveStepper, type LiveStepper } from '../optvis/live-stepper';
 import { activationMaximization, inversion, type PresetOptions } from '../optvis/presets';
 import { exportPng } from '../render/export-png';
 import { createImageView } from '../render/image-view';
@@ -32,6 +33,7 @@ export class GlassboxInversion extends GlassboxElement {
 
   #image: CanvasImageSource | null = null;
   #optimization: Optimization | null = null;
+  #stepper: LiveStepper | null = null;
   #running = false;
   /** Steps taken and the latest loss (one scalar read back per frame). */
   steps = 0;
@@ -62,6 +64,7 @@ export class GlassboxInversion extends GlassboxElement {
   /** Starts again from a fresh random image. */
   reset(): void {
     this.#optimization?.reset();
+    this.#stepper?.restart();
     [this.steps, this.loss, this.firstLoss] = [0, null, null];
   }
 
@@ -107,12 +110,29 @@ export class GlassboxInversion extends GlassboxElement {
       this.#optimization = optimization;
       [this.steps, this.loss, this.firstLoss] = [0, null, null];
       this.#running = !this.hasAttribute('paused') && !matchMedia('(prefers-reduced-motion: reduce)').matches;
-      const stepper = this.#stepper(optimization, plot);
+      const stepper = createLiveStepper(optimization, {
+        budgetMs: FRAME_BUDGET_MS,
+        maxStepsPerFrame: MAX_STEPS_PER_FRAME,
+        onLoss: (loss) => {
+          if (optimization !== this.#optimization) return;
+          [this.steps, this.loss] = [optimization.steps, loss.total];
+          this.firstLoss ??= loss.total;
+          plot.push(optimization.steps, { total: loss.total });
+          plot.draw();
+          if (optimization.state === 'stopped') this.failed(new Error(`The optimization stopped: ${optimization.stopReason}`));
+        },
+        // A replaced optimization's read may fail late: only the current one's failures count.
+        onError: (error) => optimization === this.#optimization && this.failed(error),
+      });
+      this.#stepper = stepper;
       return {
-        compute: () => stepper(),
+        compute: () => {
+          if (this.#running) stepper.frame();
+        },
         render: (encoder) => view.render(encoder),
         destroy: () => {
           this.#optimization = null;
+          this.#stepper = null;
           release();
         },
       };
@@ -120,35 +140,6 @@ export class GlassboxInversion extends GlassboxElement {
       release();
       throw error;
     }
-  }
-
-  /** Each frame: some steps (as many as fit the budget), and one loss read when none is in flight. */
-  #stepper(optimization: Optimization, plot: ReturnType<typeof createLossCurve>): () => void {
-    let [stepsPerFrame, reading, measuredSince, stepsSince] = [1, false, performance.now(), 0];
-    return () => {
-      if (!this.#running || optimization.state !== 'running' || optimization !== this.#optimization) return;
-      optimization.step(stepsPerFrame);
-      stepsSince += stepsPerFrame;
-      if (reading) return;
-      reading = true;
-      optimization.readLoss().then(
-        (loss) => {
-          reading = false;
-          if (optimization !== this.#optimization) return;
-          [this.steps, this.loss] = [optimization.steps, loss.total];
-          this.firstLoss ??= loss.total;
-          plot.push(optimization.steps, { total: loss.total });
-          plot.draw();
-          const msPerStep = (performance.now() - measuredSince) / Math.max(stepsSince, 1);
-          stepsPerFrame = Math.max(1, Math.min(MAX_STEPS_PER_FRAME, Math.floor(FRAME_BUDGET_MS / msPerStep)));
-          if (optimization.state === 'stopped') this.failed(new Error(`The optimization stopped: ${optimization.stopReason}`));
-        },
-        (error) => {
-          reading = false;
-          if (optimization === this.#optimization) this.failed(error); // a replaced optimization's read may fail late
-        },
-      );
-    };
   }
 
   async #original(engine: Engine, spec: ImageInput): Promise<{ tensor: GpuTensor; pixels: Float32Array; destroy(): void }> {

@@ -1,0 +1,53 @@
+// Optimization steps inside a frame loop, shown live: each frame takes as many steps as fit a GPU-time
+// budget (at least one, at most a cap), and one loss is read back at a time (a scalar per frame at most),
+// for the curve and to measure the step rate the budget divides. The inversion demo and <glassbox-inversion>
+// drive their optimizations through it.
+import type { Optimization } from './optimize';
+import type { LossReading } from './stepper';
+
+export interface LiveStepperOptions {
+  /** Milliseconds of a frame the steps may take (default 12). */
+  budgetMs?: number;
+  /** Most steps in one frame (default 16). */
+  maxStepsPerFrame?: number;
+  /** A loss read landed: the reading, and the steps per second since the start or the last restart(). */
+  onLoss(reading: LossReading, stepsPerSecond: number): void;
+  onError(error: unknown): void;
+}
+
+export interface LiveStepper {
+  /** The frame's steps (none once the optimization has stopped), and a loss read if none is in flight. */
+  frame(): void;
+  /** Measures the step rate afresh: after optimization.reset(). */
+  restart(): void;
+}
+
+export function createLiveStepper(optimization: Optimization, options: LiveStepperOptions): LiveStepper {
+  const budgetMs = options.budgetMs ?? 12;
+  const maxSteps = options.maxStepsPerFrame ?? 16;
+  let [stepsPerFrame, reading, since, stepsSince] = [1, false, performance.now(), 0];
+  return {
+    frame() {
+      if (optimization.state !== 'running') return;
+      optimization.step(stepsPerFrame);
+      stepsSince += stepsPerFrame;
+      if (reading) return;
+      reading = true;
+      optimization.readLoss().then(
+        (loss) => {
+          reading = false;
+          const msPerStep = (performance.now() - since) / Math.max(stepsSince, 1);
+          stepsPerFrame = Math.max(1, Math.min(maxSteps, Math.floor(budgetMs / msPerStep)));
+          options.onLoss(loss, 1000 / msPerStep);
+        },
+        (error) => {
+          reading = false;
+          options.onError(error);
+        },
+      );
+    },
+    restart() {
+      [stepsPerFrame, since, stepsSince] = [1, performance.now(), 0];
+    },
+  };
+}

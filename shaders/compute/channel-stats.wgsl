@@ -15,7 +15,8 @@
 //          chunk (0 if that is not finite), so that 1000 + noise keeps the noise's digits through the merge.
 //          A layer too large for one binding comes in chunks of batch items, one dispatch each; every
 //          chunk after the first (accumulate = 1) merges into the records the previous one wrote.
-// Layout:  GROUP_CHANNELS = 32 (channel-contiguous layouts): a workgroup is 32 neighbouring channels × 8
+// Layout:  GROUP_CHANNELS = 32 (channel-contiguous layouts whose channels or strides are not multiples
+//          of four; the others take channel-stats-quads.wgsl): a workgroup is 32 neighbouring channels × 8
 //          position lanes, so each row of threads reads 128 contiguous bytes. GROUP_CHANNELS = 1 (planar
 //          layouts, few channels): a workgroup per channel, 256 lanes striding its contiguous plane.
 // Cost:    one read and ~8 flops per value, no division; counts are f32,
@@ -33,6 +34,7 @@ struct Params {
   record_offset: u32,   // record of channel 0; the layer record is at record_offset + channels
   accumulate: u32,      // 1: merge into the records written by the previous chunk of this layer
   groups_x: u32,        // width of the 2D dispatch grid
+  lanes: u32,           // position lanes per quad of four channels (channel-stats-quads.wgsl only)
 }
 
 @group(0) @binding(0) var<storage, read_write> stats: array<StatsRecord>;

@@ -10,12 +10,16 @@
 //            when the whole buffer exceeds the binding limit), indexed with element strides, so NHWC
 //            and NCHW cost the same;
 //            layer, its geometry, strides and offsets.
-// Output:  one instanced draw per layer, instance = channel, six vertices per quad made here from the
-//          layout constants (src/render/feature-grid/grid-layout.ts mapRect: the rectangle of channel 0
-//          plus column/row × cell pitch). Colour = colormap[floor(t·256)], t from feature_normalized;
-//          NaN/±Inf in non_finite; then the overlay mixed in by overlay_opacity.
-// Cost:    per pixel one 4-byte read (nearest) or four (bilinear) and one texel fetch (two with an overlay);
-//          the two stats records are read per vertex.
+// Output:  one instanced draw per layer, instance = one row of maps: six vertices make the quad from the
+//          left edge of the row's first map to the right edge of its last (src/render/feature-grid/
+//          grid-layout.ts mapRect: channel 0's rectangle plus column/row × cell pitch); the fragment finds
+//          its column, hence its channel, from its world x and leaves the gaps between maps unwritten.
+//          Colour = colormap[floor(t·256)], t from feature_normalized; NaN/±Inf in non_finite; then the
+//          overlay mixed in by overlay_opacity.
+// Why rows: a quad per map made thousands of tiny triangles per layer, and per-triangle setup, not
+//          pixels, was then most of a frame (on CPU-backed adapters, ~4/5 of it at 4,096 maps).
+// Cost:    per pixel the channel's two statistics records, one 4-byte read (nearest) or four (bilinear)
+//          and one texel fetch (two with an overlay).
 
 struct View {
   center_x: f32,
@@ -59,29 +63,26 @@ struct Layer {
 
 struct Varyings {
   @builtin(position) position: vec4<f32>,
-  @location(0) uv: vec2<f32>,                    // (0, 0) top-left of the map, (1, 1) bottom-right
-  @location(1) @interpolate(flat) channel: u32,
-  @location(2) @interpolate(flat) range: vec2<f32>, // the channel's normalization range, found once per quad
+  // World position relative to the row's first map's top-left corner: x runs across the row's cells.
+  @location(0) local: vec2<f32>,
+  @location(1) @interpolate(flat) row: u32,
 }
 
 @vertex
-fn vertex_main(@builtin(vertex_index) vertex: u32, @builtin(instance_index) channel: u32) -> Varyings {
+fn vertex_main(@builtin(vertex_index) vertex: u32, @builtin(instance_index) row: u32) -> Varyings {
   // Two triangles: (0,0) (1,0) (0,1) and (0,1) (1,0) (1,1).
   let corner_x = array<f32, 6>(0.0, 1.0, 0.0, 0.0, 1.0, 1.0);
   let corner_y = array<f32, 6>(0.0, 0.0, 1.0, 1.0, 0.0, 1.0);
-  let uv = vec2<f32>(corner_x[vertex], corner_y[vertex]);
-  let cell = vec2<f32>(f32(channel % layer.columns), f32(channel / layer.columns));
-  let world = vec2<f32>(layer.first_x, layer.first_y) + cell * layer.pitch + uv * vec2<f32>(layer.map_w, layer.map_h);
+  let maps = min(layer.columns, layer.channels - row * layer.columns);
+  let size = vec2<f32>(f32(maps - 1u) * layer.pitch + layer.map_w, layer.map_h);
+  let local = vec2<f32>(corner_x[vertex], corner_y[vertex]) * size;
+  let world = vec2<f32>(layer.first_x, layer.first_y + f32(row) * layer.pitch) + local;
   let half_viewport = 0.5 * vec2<f32>(view.viewport_w, view.viewport_h);
   let pixel = (world - vec2<f32>(view.center_x, view.center_y)) * view.scale;
   var out: Varyings;
   out.position = vec4<f32>(pixel.x / half_viewport.x, -pixel.y / half_viewport.y, 0.0, 1.0);
-  out.uv = uv;
-  out.channel = channel;
-  // Per quad, not per pixel: the two statistics records are read by the six vertices only.
-  let record = stats[layer.stats_offset + channel];
-  let whole = stats[layer.stats_offset + layer.channels];
-  out.range = feature_range(view.mode, record, whole, view.robust_k);
+  out.local = local;
+  out.row = row;
   return out;
 }
 
@@ -113,24 +114,31 @@ fn bilinear(channel: u32, p: vec2<f32>) -> f32 {
 
 @fragment
 fn fragment_main(in: Varyings) -> @location(0) vec4<f32> {
+  let column = min(u32(max(floor(in.local.x / layer.pitch), 0.0)), layer.columns - 1u);
+  let uv = vec2<f32>((in.local.x - f32(column) * layer.pitch) / layer.map_w, in.local.y / layer.map_h);
+  let channel = in.row * layer.columns + column;
+  if (uv.x >= 1.0 || channel >= layer.channels) {
+    discard; // the gap between two maps
+  }
+  let range = feature_range(view.mode, stats[layer.stats_offset + channel], stats[layer.stats_offset + layer.channels], view.robust_k);
   let size = vec2<f32>(f32(layer.width), f32(layer.height));
-  let p = in.uv * size;
+  let p = clamp(uv, vec2<f32>(0.0), vec2<f32>(1.0)) * size;
   // min() guards against uv rounding up to exactly 1 at the far edge.
   let nearest = min(vec2<u32>(p), vec2<u32>(layer.width - 1u, layer.height - 1u));
-  var value = activation(in.channel, nearest.y, nearest.x);
+  var value = activation(channel, nearest.y, nearest.x);
   var colour: vec3<f32>;
   if (!is_finite_f32(value)) {
     colour = vec3<f32>(view.non_finite_r, view.non_finite_g, view.non_finite_b);
   } else {
     if (view.bilinear != 0u) {
-      value = bilinear(in.channel, p);
+      value = bilinear(channel, p);
     }
-    let t = feature_normalized(value, in.range);
+    let t = feature_normalized(value, range);
     let entry = min(u32(floor(t * 256.0)), 255u);
     colour = textureLoad(colormap, vec2<u32>(entry, 0u), 0).rgb;
   }
   if (view.overlay_opacity > 0.0) {
-    let image = textureSampleLevel(overlay, overlay_sampler, in.uv, 0.0).rgb;
+    let image = textureSampleLevel(overlay, overlay_sampler, uv, 0.0).rgb;
     colour = mix(colour, image, view.overlay_opacity);
   }
   return vec4<f32>(colour, 1.0);

@@ -6,6 +6,7 @@
 // tfjs hands out a different buffer on most forward passes; the bound keeps that from growing without end,
 // while a view re-encoding the same buffers every frame allocates nothing.
 import channelStatsWgsl from '../../shaders/compute/channel-stats.wgsl?raw';
+import channelStatsQuadsWgsl from '../../shaders/compute/channel-stats-quads.wgsl?raw';
 import featureRangeWgsl from '../../shaders/common/feature-range.wgsl?raw';
 import numericsWgsl from '../../shaders/common/numerics.wgsl?raw';
 import type { Engine } from '../core/engine';
@@ -48,6 +49,13 @@ const BYTES_PER_FLOAT = 4;
 /** Channel-contiguous layers with at least this many channels spread a workgroup over 32 channels. */
 const WIDE_MIN_CHANNELS = 16;
 const WIDE_GROUP_CHANNELS = 32;
+/** Threads per workgroup of quad_partials and quad_records (QUAD_GROUP). */
+const QUAD_GROUP = 64;
+/** Bytes of one Summary4 partial: six vec4<f32>. */
+const QUAD_PARTIAL_BYTES = 96;
+/** The quads pass spreads each quad over enough position lanes for about this many threads. */
+const QUAD_TARGET_THREADS = 4096;
+const QUAD_MAX_LANES = 64;
 /** Bind groups kept per layer slot: the buffers of the current and the previous forward pass. */
 const RECENT_BUFFERS = 2;
 
@@ -72,13 +80,20 @@ export function createChannelStatsKernel(engine: Engine, options: ChannelStatsKe
         plan = new LayerPlan(engine, label, layer, recordOffset, maxBindingBytes);
         plans.set(recordOffset, plan);
       }
-      const groups = plan.bindGroups(pipelines.bindGroupLayout, layer.tensor.buffer, stats);
-      pass.setPipeline(plan.wide ? pipelines.wide : pipelines.perChannel);
+      const groups = plan.bindGroups(pipelines, layer.tensor.buffer, stats);
       for (let chunk = 0; chunk < groups.length; chunk++) {
         pass.setBindGroup(0, groups[chunk]!);
-        pass.dispatchWorkgroups(plan.grid[0], plan.grid[1]);
+        if (plan.kind === 'quads') {
+          pass.setPipeline(pipelines.quadPartials);
+          pass.dispatchWorkgroups(plan.grid[0], plan.grid[1]);
+          pass.setPipeline(pipelines.quadRecords);
+          pass.dispatchWorkgroups(plan.recordGrid[0], plan.recordGrid[1]);
+        } else {
+          pass.setPipeline(pipelines[plan.kind]);
+          pass.dispatchWorkgroups(plan.grid[0], plan.grid[1]);
+        }
       }
-      pass.setPipeline(pipelines.layer);
+      pass.setPipeline(plan.kind === 'quads' ? pipelines.quadLayer : pipelines.layer);
       pass.setBindGroup(0, groups[0]!);
       pass.dispatchWorkgroups(1);
     },
@@ -104,9 +119,37 @@ interface BindingSet {
   groups: GPUBindGroup[];
 }
 
+/**
+ * Which channel pass fits a layer: `quads` (four channels per thread, 16-byte loads) for dense
+ * channel-contiguous layers whose channels and strides are multiples of four; `wide` (32 channels per
+ * workgroup) for other channel-contiguous ones; `perChannel` (a workgroup per channel) for planar layouts.
+ */
+export type ChannelPass = 'quads' | 'wide' | 'perChannel';
+
+export function channelPassOf(layer: FeatureLayer): ChannelPass {
+  const s = layer.strides;
+  if (s.channel !== 1 || layer.channels < WIDE_MIN_CHANNELS) return 'perChannel';
+  const quadAligned = layer.channels % 4 === 0 && s.x % 4 === 0 && s.batch % 4 === 0;
+  return quadAligned ? 'quads' : 'wide';
+}
+
+/** Position lanes per quad: a power of two, enough for QUAD_TARGET_THREADS, no more than the positions. */
+function quadLanesOf(layer: FeatureLayer): number {
+  const wanted = Math.min(QUAD_TARGET_THREADS / (layer.channels / 4), layer.height * layer.width, QUAD_MAX_LANES);
+  return 2 ** Math.max(0, Math.floor(Math.log2(wanted)));
+}
+
+type Pipelines = ReturnType<typeof buildPipelines>;
+
 class LayerPlan {
-  readonly wide: boolean;
+  readonly kind: ChannelPass;
+  /** Workgroups of the channel pass (quad_partials for quads). */
   readonly grid: [number, number];
+  /** Workgroups of quad_records, on the same grid width as `grid` (params.groups_x serves both). */
+  readonly recordGrid: [number, number];
+  readonly lanes: number;
+  /** The quads pass's Summary4 per thread; null for the other passes. */
+  readonly #partials: GPUBuffer | null;
   readonly #chunks: Chunk[];
   readonly #params: UniformRing;
   readonly #shape: FeatureLayer;
@@ -122,9 +165,18 @@ class LayerPlan {
   ) {
     this.#shape = layer;
     this.#chunks = chunksOf(layer, label, maxBindingBytes, engine.limits.minStorageBufferOffsetAlignment);
-    this.wide = layer.strides.channel === 1 && layer.channels >= WIDE_MIN_CHANNELS;
-    const groupChannels = this.wide ? WIDE_GROUP_CHANNELS : 1;
-    this.grid = grid2d(Math.ceil(layer.channels / groupChannels));
+    this.kind = channelPassOf(layer);
+    this.lanes = this.kind === 'quads' ? quadLanesOf(layer) : 1;
+    const quadThreads = (layer.channels / 4) * this.lanes;
+    this.grid = grid2d(this.kind === 'quads' ? Math.ceil(quadThreads / QUAD_GROUP)
+      : Math.ceil(layer.channels / (this.kind === 'wide' ? WIDE_GROUP_CHANNELS : 1)));
+    const recordGroups = Math.ceil(layer.channels / 4 / QUAD_GROUP);
+    this.recordGrid = [Math.min(recordGroups, this.grid[0]), Math.ceil(recordGroups / this.grid[0])];
+    this.#partials = this.kind !== 'quads' ? null : engine.createBuffer({
+      label: `${label}.quadPartials.record${recordOffset}`,
+      size: quadThreads * QUAD_PARTIAL_BYTES,
+      usage: GPUBufferUsage.STORAGE,
+    });
     this.#params = new UniformRing(engine, PARAMS, `${label}.params.record${recordOffset}`, this.#chunks.length);
     const s = layer.strides;
     this.#chunks.forEach((chunk, index) => {
@@ -140,6 +192,7 @@ class LayerPlan {
         record_offset: recordOffset,
         accumulate: index > 0 ? 1 : 0,
         groups_x: this.grid[0],
+        lanes: this.lanes,
       }));
     });
   }
@@ -154,7 +207,7 @@ class LayerPlan {
   }
 
   /** One bind group per chunk for these buffers, built on first sight, the oldest of three forgotten. */
-  bindGroups(layout: GPUBindGroupLayout, values: GPUBuffer, stats: GPUBuffer): GPUBindGroup[] {
+  bindGroups(pipelines: Pipelines, values: GPUBuffer, stats: GPUBuffer): GPUBindGroup[] {
     for (const set of this.#recent) {
       if (set.values === values && set.stats === stats) return set.groups;
     }
@@ -162,11 +215,12 @@ class LayerPlan {
     const groups = this.#chunks.map((chunk, index) =>
       this.engine.device.createBindGroup({
         label: `${this.label}.bindGroup.${this.#shape.name}.chunk${index}`,
-        layout,
+        layout: this.#partials ? pipelines.quadBindGroupLayout : pipelines.bindGroupLayout,
         entries: [
           { binding: 0, resource: { buffer: stats } },
           { binding: 1, resource: { buffer: values, offset: chunk.offset, size: chunk.size } },
           { binding: 2, resource: { buffer: this.#params.buffer, offset: this.#slotOffsets[index]!, size: this.#params.bindingSize } },
+          ...(this.#partials ? [{ binding: 3, resource: { buffer: this.#partials } }] : []),
         ],
       }));
     this.#recent.unshift({ values, stats, groups });
@@ -176,6 +230,7 @@ class LayerPlan {
 
   destroy(): void {
     this.#params.destroy();
+    this.#partials?.destroy();
     this.#recent.length = 0;
   }
 }
@@ -209,26 +264,31 @@ function chunksOf(layer: FeatureLayer, label: string, limit: number, alignment: 
 }
 
 function buildPipelines(device: GPUDevice) {
-  const module = shaderModule(device, 'ChannelStats.module', [numericsWgsl, featureRangeWgsl, channelStatsWgsl]);
-  const bindGroupLayout = device.createBindGroupLayout({
-    label: 'ChannelStats.bindGroupLayout',
-    entries: [
-      storageEntry(0, 'storage'), // stats
-      storageEntry(1, 'read-only-storage'), // values
-      { binding: 2, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } },
-    ],
+  const module = shaderModule(device, 'ChannelStats.module', [numericsWgsl, featureRangeWgsl, channelStatsWgsl, channelStatsQuadsWgsl]);
+  const entries: GPUBindGroupLayoutEntry[] = [
+    storageEntry(0, 'storage'), // stats
+    storageEntry(1, 'read-only-storage'), // values
+    { binding: 2, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } },
+  ];
+  const bindGroupLayout = device.createBindGroupLayout({ label: 'ChannelStats.bindGroupLayout', entries });
+  const quadBindGroupLayout = device.createBindGroupLayout({
+    label: 'ChannelStats.quadBindGroupLayout',
+    entries: [...entries, storageEntry(3, 'storage')], // + partials
   });
-  const layout = device.createPipelineLayout({ label: 'ChannelStats.layout', bindGroupLayouts: [bindGroupLayout] });
-  const pipeline = (name: string, entryPoint: string, groupChannels?: number) =>
+  const pipeline = (name: string, groupLayout: GPUBindGroupLayout, entryPoint: string, groupChannels?: number) =>
     device.createComputePipeline({
       label: `ChannelStats.${name}`,
-      layout,
+      layout: device.createPipelineLayout({ label: `ChannelStats.${name}.layout`, bindGroupLayouts: [groupLayout] }),
       compute: { module, entryPoint, ...(groupChannels !== undefined && { constants: { GROUP_CHANNELS: groupChannels } }) },
     });
   return {
     bindGroupLayout,
-    wide: pipeline('wide', 'channel_stats', WIDE_GROUP_CHANNELS),
-    perChannel: pipeline('perChannel', 'channel_stats', 1),
-    layer: pipeline('layer', 'layer_stats'),
+    quadBindGroupLayout,
+    quadPartials: pipeline('quadPartials', quadBindGroupLayout, 'quad_partials'),
+    quadRecords: pipeline('quadRecords', quadBindGroupLayout, 'quad_records'),
+    wide: pipeline('wide', bindGroupLayout, 'channel_stats', WIDE_GROUP_CHANNELS),
+    perChannel: pipeline('perChannel', bindGroupLayout, 'channel_stats', 1),
+    layer: pipeline('layer', bindGroupLayout, 'layer_stats'),
+    quadLayer: pipeline('quadLayer', quadBindGroupLayout, 'layer_stats'), // takes the quads plans' bind groups
   };
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { DeviceLimitError, InvalidArgumentError } from '../../src/core/errors';
 import { featureLayer, type FeatureLayer, type FeatureLayout } from '../../src/features/feature-layer';
 import { createFeatureStats } from '../../src/features/feature-stats';
-import { STATS_RECORD_BYTES, createChannelStatsKernel } from '../../src/kernels/channel-stats';
+import { STATS_RECORD_BYTES, channelPassOf, createChannelStatsKernel } from '../../src/kernels/channel-stats';
 import { tensorFromArray } from '../../src/memory/gpu-tensor';
 import { readBufferRange } from '../../src/memory/readback';
 import { STATS_FIELD, STATS_RECORD_FLOATS, referenceChannelStats } from '../../src/reference/channel-stats';
@@ -50,6 +50,13 @@ function valuesOf(c: Case): Float32Array {
         for (let x = 0; x < c.width; x++) values[indexOf(c, n, y, x, c.nanChannel)] = NaN;
   }
   return values;
+}
+
+/** The layer's geometry without a buffer: what channelPassOf reads. */
+function layerShape(c: Case): FeatureLayer {
+  const shape = c.layout === 'NHWC' ? [c.batch, c.height, c.width, c.channels] : [c.batch, c.channels, c.height, c.width];
+  const tensor = { shape, dtype: 'float32' } as unknown as FeatureLayer['tensor'];
+  return featureLayer('shape', tensor, c.layout);
 }
 
 function layerOf(c: Case, values: Float32Array, name = 'layer'): FeatureLayer {
@@ -123,7 +130,7 @@ const shapeCases: Case[] = [];
 let seed = 1;
 for (const layout of ['NHWC', 'NCHW'] as const)
   for (const [height, width] of [[7, 5], [13, 1], [1, 1]] as const)
-    for (const channels of [1, 3, 33, 130]) {
+    for (const channels of [1, 3, 33, 130, 36, 132]) {
       seed += 1;
       const batch = seed % 2 === 0 ? 3 : 1;
       const special = seed % 3 === 0 ? { nonFinite: 0.1, nanChannel: channels - 1 } : {};
@@ -136,14 +143,25 @@ describe('per-channel statistics against the float64 reference', () => {
     expectLayer(got, 0, want[0]!, 'layer');
   });
 
+  it('each channel pass is taken by the layers it is for, and the cases above reach all three', () => {
+    const passOf = (c: Case) => channelPassOf(layerShape(c));
+    expect(passOf({ layout: 'NHWC', batch: 3, height: 7, width: 5, channels: 132, seed: 0 })).toBe('quads');
+    expect(passOf({ layout: 'NHWC', batch: 1, height: 7, width: 5, channels: 130, seed: 0 })).toBe('wide');
+    expect(passOf({ layout: 'NHWC', batch: 1, height: 7, width: 5, channels: 3, seed: 0 })).toBe('perChannel');
+    expect(passOf({ layout: 'NCHW', batch: 1, height: 7, width: 5, channels: 132, seed: 0 })).toBe('perChannel');
+    expect(new Set(shapeCases.map(passOf))).toEqual(new Set(['quads', 'wide', 'perChannel']));
+  });
+
   it('1000 + noise: the stable merge keeps the std, where float32 Σv and Σv² lose it entirely', async () => {
     const cases: Case[] = [
       { layout: 'NHWC', batch: 1, height: 48, width: 40, channels: 33, seed: 71, offset: 1000, amplitude: 0.01 },
       { layout: 'NCHW', batch: 3, height: 13, width: 7, channels: 5, seed: 72, offset: 1000, amplitude: 0.01, nonFinite: 0.05 },
+      { layout: 'NHWC', batch: 2, height: 23, width: 9, channels: 36, seed: 73, offset: 1000, amplitude: 0.01, nonFinite: 0.02 },
     ];
     const { got, want } = await statsOf(cases);
     expectLayer(got, 0, want[0]!, 'NHWC');
     expectLayer(got, 34, want[1]!, 'NCHW');
+    expectLayer(got, 40, want[2]!, 'NHWC, four channels per thread');
     // The same statistics by naive float32 sums would be off by far more than the tolerance (√(E[v²] − E[v]²)
     // with E[v²] ≈ 1e6 rounded to ~6e-2 while the variance is ~3e-5).
     const values = valuesOf(cases[0]!);

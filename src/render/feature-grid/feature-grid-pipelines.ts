@@ -26,7 +26,7 @@ function buildFeatureGridPipelines(device: GPUDevice): FeatureGridPipelines {
   const sharedLayout = device.createBindGroupLayout({
     label: 'FeatureGridView.sharedLayout',
     entries: [
-      { binding: 0, visibility: GPUShaderStage.VERTEX, buffer: { type: 'read-only-storage' } }, // stats, read per vertex
+      { binding: 0, visibility: GPUShaderStage.FRAGMENT, buffer: { type: 'read-only-storage' } }, // stats, read per pixel
       { binding: 1, visibility: GPUShaderStage.FRAGMENT, texture: { sampleType: 'unfilterable-float' } }, // colormap
       { binding: 2, visibility: GPUShaderStage.FRAGMENT, texture: { sampleType: 'float' } }, // overlay
       { binding: 3, visibility: GPUShaderStage.FRAGMENT, sampler: { type: 'filtering' } }, // overlay sampler

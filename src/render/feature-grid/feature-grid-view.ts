@@ -1,6 +1,6 @@
 // The feature-map grid: every channel of every captured layer, drawn from the activation buffers
 // themselves (no copy, no readback), normalized on the GPU against the statistics buffer. One instanced
-// draw per visible layer (instance = channel), only the rows on screen; layers off screen are skipped.
+// draw per visible layer (instance = a row of maps), only the rows on screen; layers off screen are skipped.
 // Pan/zoom/HiDPI/hover as the heatmap view; layer names are DOM labels of the visible sections only.
 import type { Engine } from '../../core/engine';
 import { invalidArgument } from '../../core/errors';
@@ -223,7 +223,9 @@ export function createFeatureGridView(engine: Engine, options: FeatureGridViewOp
       if (channels.count === 0) continue; // the whole section is off screen: no draw at all
       layers[i]!.tensor.assertUsable();
       pass.setBindGroup(1, draws[i]!.bindGroup);
-      pass.draw(6, channels.count, 0, channels.first);
+      // Instance = a row of maps (visibleChannels gives whole rows).
+      const columns = layout.grid.columns;
+      pass.draw(6, Math.ceil(channels.count / columns), 0, channels.first / columns);
     }
   }
 

@@ -11,8 +11,9 @@
 //                  update, as channel_stats does) and writes the four channels' records.
 // Why not channel_stats's workgroup reduction: on CPU-backed adapters (SwiftShader) a barrier makes the
 // whole workgroup run as coroutines, and that, with the per-value branch, was most of the pass; here the
-// loop selects instead of branching and one 16-byte load serves four channels. `lanes` (a power of two,
-// params.lanes) gives real GPUs enough threads when the channels are few.
+// loop selects instead of branching (or, in fast_sums, skips the finite test altogether) and one 16-byte
+// load serves four channels. `lanes` (a power of two, params.lanes) gives real GPUs enough threads when
+// the channels are few.
 
 @group(0) @binding(1) var<storage, read> quads: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> quad_sums: array<Summary4>;
@@ -56,6 +57,68 @@ fn quad_shift(quad: u32) -> vec4<f32> {
   return select(vec4<f32>(0.0), first, finite4(first));
 }
 
+// Running shifted sums of four channels over one thread's positions.
+struct Sums4 {
+  n: vec4<f32>,
+  sum: vec4<f32>,
+  squares: vec4<f32>,
+  lo: vec4<f32>,
+  hi: vec4<f32>,
+}
+
+// The thread's positions: lane, lane + lanes, … of every batch item in the chunk, as quads[] indices.
+struct Walk {
+  start: u32,   // item 0's first position
+  step: u32,    // from one of the thread's positions to the next
+  count: u32,   // positions per batch item
+}
+
+fn walk_of(quad: u32, lane: u32) -> Walk {
+  let plane = params.height * params.width;
+  let step_x = params.stride_x / 4u;
+  return Walk(params.base / 4u + quad + lane * step_x, params.lanes * step_x, (plane + params.lanes - 1u - lane) / params.lanes);
+}
+
+// Every value taken as finite: six operations per value. A NaN or ±Inf makes sum non-finite (so does a
+// square past f32's range), and the thread then sums again with careful_sums.
+fn fast_sums(w: Walk, shift: vec4<f32>) -> Sums4 {
+  var s = Sums4(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(LARGEST), vec4<f32>(-LARGEST));
+  for (var item = 0u; item < params.batch; item++) {
+    var i = w.start + item * (params.stride_batch / 4u);
+    for (var k = 0u; k < w.count; k++) {
+      let v = quads[i];
+      let d = v - shift;
+      s.sum += d;
+      s.squares += d * d;
+      s.lo = min(s.lo, v);
+      s.hi = max(s.hi, v);
+      i += w.step;
+    }
+  }
+  s.n = vec4<f32>(f32(params.batch * w.count));
+  return s;
+}
+
+// NaN and ±Inf skipped (selected away, not branched around) and counted by what n lacks.
+fn careful_sums(w: Walk, shift: vec4<f32>) -> Sums4 {
+  var s = Sums4(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(LARGEST), vec4<f32>(-LARGEST));
+  for (var item = 0u; item < params.batch; item++) {
+    var i = w.start + item * (params.stride_batch / 4u);
+    for (var k = 0u; k < w.count; k++) {
+      let v = quads[i];
+      let finite = finite4(v);
+      let d = select(vec4<f32>(0.0), v - shift, finite);
+      s.n += select(vec4<f32>(0.0), vec4<f32>(1.0), finite);
+      s.sum += d;
+      s.squares += d * d;
+      s.lo = min(s.lo, select(vec4<f32>(LARGEST), v, finite));
+      s.hi = max(s.hi, select(vec4<f32>(-LARGEST), v, finite));
+      i += w.step;
+    }
+  }
+  return s;
+}
+
 @compute @workgroup_size(QUAD_GROUP)
 fn quad_partials(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) local: u32) {
   let quad_count = params.channels / 4u;
@@ -66,29 +129,14 @@ fn quad_partials(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocat
   let quad = t % quad_count;
   let lane = t / quad_count;
   let shift = quad_shift(quad);
-  let plane = params.height * params.width;
-  let step_x = params.stride_x / 4u;
-  var n = vec4<f32>(0.0);
-  var sum = vec4<f32>(0.0);
-  var squares = vec4<f32>(0.0);
-  var lo = vec4<f32>(LARGEST);
-  var hi = vec4<f32>(-LARGEST);
-  for (var item = 0u; item < params.batch; item++) {
-    let item_base = (params.base + item * params.stride_batch) / 4u + quad;
-    for (var p = lane; p < plane; p += params.lanes) {
-      let v = quads[item_base + p * step_x];
-      let finite = finite4(v);
-      let d = select(vec4<f32>(0.0), v - shift, finite);
-      n += select(vec4<f32>(0.0), vec4<f32>(1.0), finite);
-      sum += d;
-      squares += d * d;
-      lo = min(lo, select(vec4<f32>(LARGEST), v, finite));
-      hi = max(hi, select(vec4<f32>(-LARGEST), v, finite));
-    }
+  let w = walk_of(quad, lane);
+  var s = fast_sums(w, shift);
+  if (!all(finite4(s.sum) & finite4(s.squares))) {
+    s = careful_sums(w, shift);
   }
-  let visited = f32(params.batch * ((plane + params.lanes - 1u - lane) / params.lanes));
-  let mean = sum / max(n, vec4<f32>(1.0));
-  quad_sums[t] = Summary4(n, mean, max(squares - sum * mean, vec4<f32>(0.0)), vec4<f32>(visited) - n, lo, hi);
+  let visited = f32(params.batch * w.count);
+  let mean = s.sum / max(s.n, vec4<f32>(1.0));
+  quad_sums[t] = Summary4(s.n, mean, max(s.squares - s.sum * mean, vec4<f32>(0.0)), vec4<f32>(visited) - s.n, s.lo, s.hi);
 }
 
 @compute @workgroup_size(QUAD_GROUP)

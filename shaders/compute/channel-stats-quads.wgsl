@@ -1,24 +1,20 @@
-// Per-channel statistics, four neighbouring channels per thread and no workgroup barrier: for dense
-// channel-contiguous layers (NHWC) whose channel count, strides and base are multiples of four. Joined
-// after channel-stats.wgsl (Params, stats, Summary, merge, to_record, from_record, LARGEST); `quads`
-// aliases `values` at the same binding, which no entry point uses together.
+// Per-channel statistics, four neighbouring channels per thread: channel-stats.wgsl's two passes on vec4
+// lanes, for dense channel-contiguous layers (NHWC) whose channel count, strides and base are multiples
+// of four. Joined after channel-stats.wgsl (Params, stats, Summary, merge, to_record, from_record,
+// LARGEST, PASS_GROUP); `quads` and `quad_sums` alias `values` and `channel_sums` at the same bindings,
+// which no entry point uses together.
 //
 // Two dispatches per chunk:
 //   quad_partials: thread t = lane · quad_count + quad sums four channels over positions lane,
-//                  lane + lanes, … (the shifted sums of channel_summary, on vec4 lanes) into quad_sums[t];
+//                  lane + lanes, … (channel_partials on vec4 lanes) into quad_sums[t];
 //                  neighbouring threads read neighbouring 16-byte quads.
 //   quad_records:  a thread per quad merges its `lanes` partials in lane order (Chan et al.'s pairwise
-//                  update, as channel_stats does) and writes the four channels' records.
-// Why not channel_stats's workgroup reduction: on CPU-backed adapters (SwiftShader) a barrier makes the
-// whole workgroup run as coroutines, and that, with the per-value branch, was most of the pass; here the
-// loop selects instead of branching (or, in fast_sums, skips the finite test altogether) and one 16-byte
-// load serves four channels. `lanes` (a power of two, params.lanes) gives real GPUs enough threads when
-// the channels are few.
+//                  update, as channel_records does) and writes the four channels' records.
+// Why: one 16-byte load serves four channels; on SwiftShader, 4,096 channels of 56×56 took half the time
+// of the scalar passes.
 
 @group(0) @binding(1) var<storage, read> quads: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> quad_sums: array<Summary4>;
-
-const QUAD_GROUP: u32 = 64u;
 
 struct Summary4 {
   count: vec4<f32>,
@@ -66,22 +62,15 @@ struct Sums4 {
   hi: vec4<f32>,
 }
 
-// The thread's positions: lane, lane + lanes, … of every batch item in the chunk, as quads[] indices.
-struct Walk {
-  start: u32,   // item 0's first position
-  step: u32,    // from one of the thread's positions to the next
-  count: u32,   // positions per batch item
-}
-
-fn walk_of(quad: u32, lane: u32) -> Walk {
+// Walk (channel-stats.wgsl) in quads[] indices.
+fn quad_walk(quad: u32, lane: u32) -> Walk {
   let plane = params.height * params.width;
   let step_x = params.stride_x / 4u;
   return Walk(params.base / 4u + quad + lane * step_x, params.lanes * step_x, (plane + params.lanes - 1u - lane) / params.lanes);
 }
 
-// Every value taken as finite: six operations per value. A NaN or ±Inf makes sum non-finite (so does a
-// square past f32's range), and the thread then sums again with careful_sums.
-fn fast_sums(w: Walk, shift: vec4<f32>) -> Sums4 {
+// fast_sums and careful_sums of channel-stats.wgsl, on four channels.
+fn fast_sums4(w: Walk, shift: vec4<f32>) -> Sums4 {
   var s = Sums4(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(LARGEST), vec4<f32>(-LARGEST));
   for (var item = 0u; item < params.batch; item++) {
     var i = w.start + item * (params.stride_batch / 4u);
@@ -99,8 +88,7 @@ fn fast_sums(w: Walk, shift: vec4<f32>) -> Sums4 {
   return s;
 }
 
-// NaN and ±Inf skipped (selected away, not branched around) and counted by what n lacks.
-fn careful_sums(w: Walk, shift: vec4<f32>) -> Sums4 {
+fn careful_sums4(w: Walk, shift: vec4<f32>) -> Sums4 {
   var s = Sums4(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(LARGEST), vec4<f32>(-LARGEST));
   for (var item = 0u; item < params.batch; item++) {
     var i = w.start + item * (params.stride_batch / 4u);
@@ -119,30 +107,30 @@ fn careful_sums(w: Walk, shift: vec4<f32>) -> Sums4 {
   return s;
 }
 
-@compute @workgroup_size(QUAD_GROUP)
+@compute @workgroup_size(PASS_GROUP)
 fn quad_partials(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) local: u32) {
   let quad_count = params.channels / 4u;
-  let t = (group.y * params.groups_x + group.x) * QUAD_GROUP + local;
+  let t = thread_index(group, local);
   if (t >= quad_count * params.lanes) {
     return;
   }
   let quad = t % quad_count;
   let lane = t / quad_count;
   let shift = quad_shift(quad);
-  let w = walk_of(quad, lane);
-  var s = fast_sums(w, shift);
+  let w = quad_walk(quad, lane);
+  var s = fast_sums4(w, shift);
   if (!all(finite4(s.sum) & finite4(s.squares))) {
-    s = careful_sums(w, shift);
+    s = careful_sums4(w, shift);
   }
   let visited = f32(params.batch * w.count);
   let mean = s.sum / max(s.n, vec4<f32>(1.0));
   quad_sums[t] = Summary4(s.n, mean, max(s.squares - s.sum * mean, vec4<f32>(0.0)), vec4<f32>(visited) - s.n, s.lo, s.hi);
 }
 
-@compute @workgroup_size(QUAD_GROUP)
+@compute @workgroup_size(PASS_GROUP)
 fn quad_records(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) local: u32) {
   let quad_count = params.channels / 4u;
-  let quad = (group.y * params.groups_x + group.x) * QUAD_GROUP + local;
+  let quad = thread_index(group, local);
   if (quad >= quad_count) {
     return;
   }

@@ -1,26 +1,30 @@
 // Per-channel statistics of one feature layer, and the layer's own record merged from them.
 // Joined after shaders/common/numerics.wgsl (is_finite_f32) and shaders/common/feature-range.wgsl
-// (StatsRecord, whose layout src/reference/channel-stats.ts defines).
+// (StatsRecord, whose layout src/reference/channel-stats.ts defines); channel-stats-quads.wgsl follows.
 //
 // Inputs:  values, float32 activations; element (n, y, x, c) of this chunk sits at
 //          base + n·stride_batch + y·stride_y + x·stride_x + c·stride_channel, with stride_y = width·stride_x
-//          (FeatureLayer's dense NHWC and NCHW), so the kernel walks positions p = y·width + x as p·stride_x.
-// Output:  stats[record_offset + c] for every channel c (channel_stats), then
-//          stats[record_offset + channels] for the whole layer (layer_stats, a second dispatch):
-//          (min, max, mean, std (population)), (finite count, non-finite count, max |v|, 0).
-//          NaN and ±Inf are only counted; a record with no finite value is zeros but for that count.
-// Method:  every thread sums d = v − shift and d² over its values (see channel_summary), then the threads'
-//          (count, mean, M2) are combined by Chan et al.'s pairwise merge in workgroup memory.
+//          (FeatureLayer's dense NHWC and NCHW), so the kernels walk positions p = y·width + x as p·stride_x.
+// Output:  stats[record_offset + c] for every channel c, then stats[record_offset + channels] for the whole
+//          layer (layer_stats): (min, max, mean, std (population)), (finite count, non-finite count,
+//          max |v|, 0). NaN and ±Inf are only counted; a record with no finite value is zeros but for that
+//          count.
+// Passes:  channel_partials: thread (channel, lane) sums d = v − shift and d² over positions lane,
+//          lane + lanes, … of every batch item in the chunk into channel_sums; channel_records: a thread per
+//          channel merges its `lanes` partials in lane order by Chan et al.'s pairwise update and writes the
+//          record. (Dense NHWC layers whose channels and strides are multiples of four take the same two
+//          passes four channels at a time: channel-stats-quads.wgsl.) Then layer_stats.
 //          All of a channel's threads work on v − shift, shift being the channel's first value in the
 //          chunk (0 if that is not finite), so that 1000 + noise keeps the noise's digits through the merge.
-//          A layer too large for one binding comes in chunks of batch items, one dispatch each; every
-//          chunk after the first (accumulate = 1) merges into the records the previous one wrote.
-// Layout:  GROUP_CHANNELS = 32 (channel-contiguous layouts whose channels or strides are not multiples
-//          of four; the others take channel-stats-quads.wgsl): a workgroup is 32 neighbouring channels × 8
-//          position lanes, so each row of threads reads 128 contiguous bytes. GROUP_CHANNELS = 1 (planar
-//          layouts, few channels): a workgroup per channel, 256 lanes striding its contiguous plane.
-// Cost:    one read and ~8 flops per value, no division; counts are f32,
-//          exact up to 2^24 finite values per record (a layer record of more is rounded at ~1e-7).
+//          A layer too large for one binding comes in chunks of batch items; every chunk after the first
+//          (accumulate = 1) merges into the records the previous one wrote.
+// Layout:  channel_fastest = 1 (channel-contiguous layouts): thread t = lane · channels + channel, so
+//          neighbouring threads read neighbouring channels; 0 (planar layouts): t = channel · lanes + lane,
+//          so they read neighbouring positions of one channel.
+// Why no workgroup reduction: on CPU-backed adapters (SwiftShader) a barrier makes the whole workgroup run
+//          as coroutines; with a workgroup per channel, 4,096 planar channels of 56×56 took 6.5 s.
+// Cost:    one read and ~6 flops per value (the finite test only for threads that met a NaN or ±Inf),
+//          no division; counts are f32, exact up to 2^24 finite values per record.
 
 struct Params {
   base: u32,            // element of (0, 0, 0, 0) of this chunk within the bound window
@@ -34,15 +38,17 @@ struct Params {
   record_offset: u32,   // record of channel 0; the layer record is at record_offset + channels
   accumulate: u32,      // 1: merge into the records written by the previous chunk of this layer
   groups_x: u32,        // width of the 2D dispatch grid
-  lanes: u32,           // position lanes per quad of four channels (channel-stats-quads.wgsl only)
+  lanes: u32,           // position lanes per channel (per quad of four channels in the quads passes)
+  channel_fastest: u32, // thread order of channel_partials (see Layout)
 }
 
 @group(0) @binding(0) var<storage, read_write> stats: array<StatsRecord>;
 @group(0) @binding(1) var<storage, read> values: array<f32>;
 @group(0) @binding(2) var<uniform> params: Params;
+@group(0) @binding(3) var<storage, read_write> channel_sums: array<Summary>;
 
-override GROUP_CHANNELS: u32 = 32u;
-const THREADS: u32 = 256u;
+const PASS_GROUP: u32 = 64u;  // threads per workgroup of the partials and records passes
+const THREADS: u32 = 256u;    // layer_stats
 const LARGEST: f32 = 0x1.fffffep+127f;
 
 // Statistics of some values: count, mean and M2 = Σ (v - mean)² of the finite ones, the non-finite count.
@@ -85,7 +91,7 @@ fn to_record(s: Summary, shift: f32) -> StatsRecord {
   return StatsRecord(vec4<f32>(s.lo, s.hi, shift + s.mean, deviation), vec4<f32>(s.count, s.non_finite, s.abs_max, 0.0));
 }
 
-// A record as a Summary of v - shift (M2 = std² · n: rounded, but only once per chunk or channel).
+// A record as a Summary of v - shift (M2 = std² · n: rounded, but only once per chunk).
 fn from_record(r: StatsRecord, shift: f32) -> Summary {
   let n = r.hi4.x;
   if (n == 0.0) {
@@ -94,47 +100,129 @@ fn from_record(r: StatsRecord, shift: f32) -> Summary {
   return Summary(n, r.lo4.z - shift, r.lo4.w * r.lo4.w * n, r.hi4.y, r.lo4.x, r.lo4.y, r.hi4.z);
 }
 
+// Shifted sums: n, Σd, Σd² over the finite values, and their min and max.
+struct Sums {
+  n: f32,
+  sum: f32,
+  squares: f32,
+  lo: f32,
+  hi: f32,
+}
+
+// A summary of the sums, `visited` values having been read (the rest of them were not finite).
+fn summary_of(s: Sums, visited: f32) -> Summary {
+  if (s.n == 0.0) {
+    return Summary(0.0, 0.0, 0.0, visited, LARGEST, -LARGEST, 0.0);
+  }
+  let mean = s.sum / s.n;
+  return Summary(s.n, mean, max(s.squares - s.sum * mean, 0.0), visited - s.n, s.lo, s.hi, max(abs(s.lo), abs(s.hi)));
+}
+
 // The value every thread of a channel subtracts: the chunk's first value of the channel, when finite.
 fn channel_shift(channel: u32) -> f32 {
   let first = values[params.base + channel * params.stride_channel];
   return select(0.0, first, is_finite_f32(first));
 }
 
-// Shifted sums over positions lane, lane + lanes, … of every batch item in the chunk, for one channel.
-// Σd and Σd² of d = v − shift need no division per value (Welford's update needs one, and on CPU-backed
-// adapters it dominated the pass); with the channel's own first value as the shift, |mean(d)| is of the
-// order of the spread, so M2 = Σd² − (Σd)²/n loses only a few bits to cancellation, and the pairwise merge
-// above keeps the threads apart. The maps are dense (FeatureLayer's strides): within a batch item, position
-// p = y·width + x lies at p·stride_x, so no division finds (y, x) either.
-fn channel_summary(channel: u32, shift: f32, lane: u32, lanes: u32) -> Summary {
+// The thread's positions lane, lane + lanes, … of every batch item in the chunk, as element indices.
+struct Walk {
+  start: u32,   // item 0's first position
+  step: u32,    // from one of the thread's positions to the next
+  count: u32,   // positions per batch item
+}
+
+fn channel_walk(channel: u32, lane: u32) -> Walk {
   let plane = params.height * params.width;
-  var n = 0.0;
-  var sum = 0.0;
-  var squares = 0.0;
-  var non_finite = 0.0;
-  var lo = LARGEST;
-  var hi = -LARGEST;
+  return Walk(params.base + channel * params.stride_channel + lane * params.stride_x, params.lanes * params.stride_x,
+              (plane + params.lanes - 1u - lane) / params.lanes);
+}
+
+// Every value taken as finite. A NaN or ±Inf makes sum non-finite (so does a square past f32's range), and
+// the thread then sums again with careful_sums. (The quads passes have the same two loops on vec4.)
+fn fast_sums(w: Walk, shift: f32) -> Sums {
+  var s = Sums(0.0, 0.0, 0.0, LARGEST, -LARGEST);
   for (var item = 0u; item < params.batch; item++) {
-    let item_base = params.base + item * params.stride_batch + channel * params.stride_channel;
-    for (var p = lane; p < plane; p += lanes) {
-      let v = values[item_base + p * params.stride_x];
-      if (!is_finite_f32(v)) {
-        non_finite += 1.0;
-        continue;
-      }
+    var i = w.start + item * params.stride_batch;
+    for (var k = 0u; k < w.count; k++) {
+      let v = values[i];
       let d = v - shift;
-      n += 1.0;
-      sum += d;
-      squares += d * d;
-      lo = min(lo, v);
-      hi = max(hi, v);
+      s.sum += d;
+      s.squares += d * d;
+      s.lo = min(s.lo, v);
+      s.hi = max(s.hi, v);
+      i += w.step;
     }
   }
-  if (n == 0.0) {
-    return Summary(0.0, 0.0, 0.0, non_finite, LARGEST, -LARGEST, 0.0);
+  s.n = f32(params.batch * w.count);
+  return s;
+}
+
+// NaN and ±Inf skipped (selected away, not branched around) and counted by what n lacks.
+fn careful_sums(w: Walk, shift: f32) -> Sums {
+  var s = Sums(0.0, 0.0, 0.0, LARGEST, -LARGEST);
+  for (var item = 0u; item < params.batch; item++) {
+    var i = w.start + item * params.stride_batch;
+    for (var k = 0u; k < w.count; k++) {
+      let v = values[i];
+      let finite = is_finite_f32(v);
+      let d = select(0.0, v - shift, finite);
+      s.n += select(0.0, 1.0, finite);
+      s.sum += d;
+      s.squares += d * d;
+      s.lo = min(s.lo, select(LARGEST, v, finite));
+      s.hi = max(s.hi, select(-LARGEST, v, finite));
+      i += w.step;
+    }
   }
-  let mean = sum / n;
-  return Summary(n, mean, max(squares - sum * mean, 0.0), non_finite, lo, hi, max(abs(lo), abs(hi)));
+  return s;
+}
+
+// channel_sums index of (channel, lane): the thread order of channel_partials.
+fn partial_index(channel: u32, lane: u32) -> u32 {
+  return select(channel * params.lanes + lane, lane * params.channels + channel, params.channel_fastest == 1u);
+}
+
+fn thread_index(group: vec3<u32>, local: u32) -> u32 {
+  return (group.y * params.groups_x + group.x) * PASS_GROUP + local;
+}
+
+@compute @workgroup_size(PASS_GROUP)
+fn channel_partials(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) local: u32) {
+  let t = thread_index(group, local);
+  if (t >= params.channels * params.lanes) {
+    return;
+  }
+  var channel = t / params.lanes;
+  var lane = t % params.lanes;
+  if (params.channel_fastest == 1u) {
+    channel = t % params.channels;
+    lane = t / params.channels;
+  }
+  let shift = channel_shift(channel);
+  let w = channel_walk(channel, lane);
+  var s = fast_sums(w, shift);
+  if (!is_finite_f32(s.sum) || !is_finite_f32(s.squares)) {
+    s = careful_sums(w, shift);
+  }
+  channel_sums[t] = summary_of(s, f32(params.batch * w.count));
+}
+
+@compute @workgroup_size(PASS_GROUP)
+fn channel_records(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) local: u32) {
+  let channel = thread_index(group, local);
+  if (channel >= params.channels) {
+    return;
+  }
+  var total = channel_sums[partial_index(channel, 0u)];
+  for (var lane = 1u; lane < params.lanes; lane++) {
+    total = merge(total, channel_sums[partial_index(channel, lane)]);
+  }
+  let shift = channel_shift(channel);
+  let record = params.record_offset + channel;
+  if (params.accumulate == 1u) {
+    total = merge(from_record(stats[record], shift), total);
+  }
+  stats[record] = to_record(total, shift);
 }
 
 // Merges partials[lane · columns + column] over the lanes (a power of two) into lane 0 of each column.
@@ -147,33 +235,6 @@ fn reduce_lanes(lane: u32, column: u32, lanes: u32, columns: u32) {
     }
   }
   workgroupBarrier();
-}
-
-@compute @workgroup_size(GROUP_CHANNELS, THREADS / GROUP_CHANNELS)
-fn channel_stats(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_id) local: vec3<u32>) {
-  let groups = (params.channels + GROUP_CHANNELS - 1u) / GROUP_CHANNELS;
-  let g = group.y * params.groups_x + group.x;
-  if (g >= groups) {
-    return;
-  }
-  let lanes = THREADS / GROUP_CHANNELS;
-  let channel = g * GROUP_CHANNELS + local.x;
-  var s = EMPTY;
-  var shift = 0.0;
-  if (channel < params.channels) {
-    shift = channel_shift(channel);
-    s = channel_summary(channel, shift, local.y, lanes);
-  }
-  partials[local.y * GROUP_CHANNELS + local.x] = s;
-  reduce_lanes(local.y, local.x, lanes, GROUP_CHANNELS);
-  if (local.y == 0u && channel < params.channels) {
-    let record = params.record_offset + channel;
-    var total = partials[local.x];
-    if (params.accumulate == 1u) {
-      total = merge(from_record(stats[record], shift), total);
-    }
-    stats[record] = to_record(total, shift);
-  }
 }
 
 // One workgroup: the layer's record from its channel records, weighted by their finite counts.

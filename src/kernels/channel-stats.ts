@@ -27,6 +27,8 @@ export interface ChannelStatsKernelOptions {
    * larger than this is bound in chunks of batch items (tests lower it to reach that path with small data).
    */
   maxBindingBytes?: number;
+  /** Workgroups per dispatch dimension before the grid becomes 2D; 65,535 by default (tests lower it). */
+  maxGroupsPerDimension?: number;
 }
 
 export interface ChannelStatsKernel {
@@ -46,16 +48,15 @@ export function statsRecordsOf(layer: FeatureLayer): number {
 
 const PARAMS = uniformLayout(channelStatsWgsl, 'Params');
 const BYTES_PER_FLOAT = 4;
-/** Channel-contiguous layers with at least this many channels spread a workgroup over 32 channels. */
-const WIDE_MIN_CHANNELS = 16;
-const WIDE_GROUP_CHANNELS = 32;
-/** Threads per workgroup of quad_partials and quad_records (QUAD_GROUP). */
-const QUAD_GROUP = 64;
-/** Bytes of one Summary4 partial: six vec4<f32>. */
-const QUAD_PARTIAL_BYTES = 96;
-/** The quads pass spreads each quad over enough position lanes for about this many threads. */
-const QUAD_TARGET_THREADS = 4096;
-const QUAD_MAX_LANES = 64;
+/** Threads per workgroup of the partials and records passes (PASS_GROUP). */
+const PASS_GROUP = 64;
+/** Bytes of one partial: Summary (seven f32) per channel, Summary4 (six vec4<f32>) per quad. */
+const PARTIAL_BYTES: Record<ChannelPass, number> = { channels: 28, quads: 96 };
+/** Position lanes are added until a layer has about this many threads... */
+const TARGET_THREADS = 4096;
+/** ...and until no thread sums more than this many values in sequence (f32 sums drift with length). */
+const MAX_VALUES_PER_THREAD = 1024;
+const MAX_LANES = 256;
 /** Bind groups kept per layer slot: the buffers of the current and the previous forward pass. */
 const RECENT_BUFFERS = 2;
 
@@ -77,23 +78,19 @@ export function createChannelStatsKernel(engine: Engine, options: ChannelStatsKe
       let plan = plans.get(recordOffset);
       if (!plan || !plan.fits(layer)) {
         plan?.destroy();
-        plan = new LayerPlan(engine, label, layer, recordOffset, maxBindingBytes);
+        plan = new LayerPlan(engine, label, layer, recordOffset, maxBindingBytes, options.maxGroupsPerDimension);
         plans.set(recordOffset, plan);
       }
-      const groups = plan.bindGroups(pipelines, layer.tensor.buffer, stats);
+      const groups = plan.bindGroups(pipelines.bindGroupLayout, layer.tensor.buffer, stats);
+      const passes = pipelines[plan.kind];
       for (let chunk = 0; chunk < groups.length; chunk++) {
         pass.setBindGroup(0, groups[chunk]!);
-        if (plan.kind === 'quads') {
-          pass.setPipeline(pipelines.quadPartials);
-          pass.dispatchWorkgroups(plan.grid[0], plan.grid[1]);
-          pass.setPipeline(pipelines.quadRecords);
-          pass.dispatchWorkgroups(plan.recordGrid[0], plan.recordGrid[1]);
-        } else {
-          pass.setPipeline(pipelines[plan.kind]);
-          pass.dispatchWorkgroups(plan.grid[0], plan.grid[1]);
-        }
+        pass.setPipeline(passes.partials);
+        pass.dispatchWorkgroups(plan.grid[0], plan.grid[1]);
+        pass.setPipeline(passes.records);
+        pass.dispatchWorkgroups(plan.recordGrid[0], plan.recordGrid[1]);
       }
-      pass.setPipeline(plan.kind === 'quads' ? pipelines.quadLayer : pipelines.layer);
+      pass.setPipeline(pipelines.layer);
       pass.setBindGroup(0, groups[0]!);
       pass.dispatchWorkgroups(1);
     },
@@ -120,36 +117,35 @@ interface BindingSet {
 }
 
 /**
- * Which channel pass fits a layer: `quads` (four channels per thread, 16-byte loads) for dense
- * channel-contiguous layers whose channels and strides are multiples of four; `wide` (32 channels per
- * workgroup) for other channel-contiguous ones; `perChannel` (a workgroup per channel) for planar layouts.
+ * Which passes fit a layer: `quads` (four channels per thread, 16-byte loads) for dense channel-contiguous
+ * layers whose channels and strides are multiples of four; `channels` (one channel per thread) for the rest.
  */
-export type ChannelPass = 'quads' | 'wide' | 'perChannel';
+export type ChannelPass = 'quads' | 'channels';
 
 export function channelPassOf(layer: FeatureLayer): ChannelPass {
   const s = layer.strides;
-  if (s.channel !== 1 || layer.channels < WIDE_MIN_CHANNELS) return 'perChannel';
-  const quadAligned = layer.channels % 4 === 0 && s.x % 4 === 0 && s.batch % 4 === 0;
-  return quadAligned ? 'quads' : 'wide';
+  const quadAligned = s.channel === 1 && layer.channels % 4 === 0 && s.x % 4 === 0 && s.batch % 4 === 0;
+  return quadAligned ? 'quads' : 'channels';
 }
 
-/** Position lanes per quad: a power of two, enough for QUAD_TARGET_THREADS, no more than the positions. */
-function quadLanesOf(layer: FeatureLayer): number {
-  const wanted = Math.min(QUAD_TARGET_THREADS / (layer.channels / 4), layer.height * layer.width, QUAD_MAX_LANES);
+/** Position lanes per channel (or quad): a power of two, see TARGET_THREADS, at most one per position. */
+function lanesOf(layer: FeatureLayer, units: number): number {
+  const positions = layer.height * layer.width;
+  const forThreads = TARGET_THREADS / units;
+  const forLength = 2 ** Math.ceil(Math.log2(Math.max(1, (layer.batch * positions) / MAX_VALUES_PER_THREAD)));
+  const wanted = Math.min(Math.max(forThreads, forLength), positions, MAX_LANES);
   return 2 ** Math.max(0, Math.floor(Math.log2(wanted)));
 }
 
-type Pipelines = ReturnType<typeof buildPipelines>;
-
 class LayerPlan {
   readonly kind: ChannelPass;
-  /** Workgroups of the channel pass (quad_partials for quads). */
+  /** Workgroups of the partials pass. */
   readonly grid: [number, number];
-  /** Workgroups of quad_records, on the same grid width as `grid` (params.groups_x serves both). */
+  /** Workgroups of the records pass, on the same grid width as `grid` (params.groups_x serves both). */
   readonly recordGrid: [number, number];
   readonly lanes: number;
-  /** The quads pass's Summary4 per thread; null for the other passes. */
-  readonly #partials: GPUBuffer | null;
+  /** One partial summary per thread of the partials pass. */
+  readonly #partials: GPUBuffer;
   readonly #chunks: Chunk[];
   readonly #params: UniformRing;
   readonly #shape: FeatureLayer;
@@ -162,19 +158,19 @@ class LayerPlan {
     layer: FeatureLayer,
     recordOffset: number,
     maxBindingBytes: number,
+    maxGroupsPerDimension?: number,
   ) {
     this.#shape = layer;
     this.#chunks = chunksOf(layer, label, maxBindingBytes, engine.limits.minStorageBufferOffsetAlignment);
     this.kind = channelPassOf(layer);
-    this.lanes = this.kind === 'quads' ? quadLanesOf(layer) : 1;
-    const quadThreads = (layer.channels / 4) * this.lanes;
-    this.grid = grid2d(this.kind === 'quads' ? Math.ceil(quadThreads / QUAD_GROUP)
-      : Math.ceil(layer.channels / (this.kind === 'wide' ? WIDE_GROUP_CHANNELS : 1)));
-    const recordGroups = Math.ceil(layer.channels / 4 / QUAD_GROUP);
+    const units = this.kind === 'quads' ? layer.channels / 4 : layer.channels; // records-pass threads
+    this.lanes = lanesOf(layer, units);
+    this.grid = grid2d(Math.ceil((units * this.lanes) / PASS_GROUP), maxGroupsPerDimension);
+    const recordGroups = Math.ceil(units / PASS_GROUP);
     this.recordGrid = [Math.min(recordGroups, this.grid[0]), Math.ceil(recordGroups / this.grid[0])];
-    this.#partials = this.kind !== 'quads' ? null : engine.createBuffer({
-      label: `${label}.quadPartials.record${recordOffset}`,
-      size: quadThreads * QUAD_PARTIAL_BYTES,
+    this.#partials = engine.createBuffer({
+      label: `${label}.partials.record${recordOffset}`,
+      size: units * this.lanes * PARTIAL_BYTES[this.kind],
       usage: GPUBufferUsage.STORAGE,
     });
     this.#params = new UniformRing(engine, PARAMS, `${label}.params.record${recordOffset}`, this.#chunks.length);
@@ -193,6 +189,7 @@ class LayerPlan {
         accumulate: index > 0 ? 1 : 0,
         groups_x: this.grid[0],
         lanes: this.lanes,
+        channel_fastest: s.channel === 1 ? 1 : 0,
       }));
     });
   }
@@ -207,7 +204,7 @@ class LayerPlan {
   }
 
   /** One bind group per chunk for these buffers, built on first sight, the oldest of three forgotten. */
-  bindGroups(pipelines: Pipelines, values: GPUBuffer, stats: GPUBuffer): GPUBindGroup[] {
+  bindGroups(layout: GPUBindGroupLayout, values: GPUBuffer, stats: GPUBuffer): GPUBindGroup[] {
     for (const set of this.#recent) {
       if (set.values === values && set.stats === stats) return set.groups;
     }
@@ -215,12 +212,12 @@ class LayerPlan {
     const groups = this.#chunks.map((chunk, index) =>
       this.engine.device.createBindGroup({
         label: `${this.label}.bindGroup.${this.#shape.name}.chunk${index}`,
-        layout: this.#partials ? pipelines.quadBindGroupLayout : pipelines.bindGroupLayout,
+        layout,
         entries: [
           { binding: 0, resource: { buffer: stats } },
           { binding: 1, resource: { buffer: values, offset: chunk.offset, size: chunk.size } },
           { binding: 2, resource: { buffer: this.#params.buffer, offset: this.#slotOffsets[index]!, size: this.#params.bindingSize } },
-          ...(this.#partials ? [{ binding: 3, resource: { buffer: this.#partials } }] : []),
+          { binding: 3, resource: { buffer: this.#partials } },
         ],
       }));
     this.#recent.unshift({ values, stats, groups });
@@ -230,7 +227,7 @@ class LayerPlan {
 
   destroy(): void {
     this.#params.destroy();
-    this.#partials?.destroy();
+    this.#partials.destroy();
     this.#recent.length = 0;
   }
 }
@@ -265,30 +262,22 @@ function chunksOf(layer: FeatureLayer, label: string, limit: number, alignment: 
 
 function buildPipelines(device: GPUDevice) {
   const module = shaderModule(device, 'ChannelStats.module', [numericsWgsl, featureRangeWgsl, channelStatsWgsl, channelStatsQuadsWgsl]);
-  const entries: GPUBindGroupLayoutEntry[] = [
-    storageEntry(0, 'storage'), // stats
-    storageEntry(1, 'read-only-storage'), // values
-    { binding: 2, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } },
-  ];
-  const bindGroupLayout = device.createBindGroupLayout({ label: 'ChannelStats.bindGroupLayout', entries });
-  const quadBindGroupLayout = device.createBindGroupLayout({
-    label: 'ChannelStats.quadBindGroupLayout',
-    entries: [...entries, storageEntry(3, 'storage')], // + partials
+  const bindGroupLayout = device.createBindGroupLayout({
+    label: 'ChannelStats.bindGroupLayout',
+    entries: [
+      storageEntry(0, 'storage'), // stats
+      storageEntry(1, 'read-only-storage'), // values
+      { binding: 2, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } },
+      storageEntry(3, 'storage'), // partial summaries
+    ],
   });
-  const pipeline = (name: string, groupLayout: GPUBindGroupLayout, entryPoint: string, groupChannels?: number) =>
-    device.createComputePipeline({
-      label: `ChannelStats.${name}`,
-      layout: device.createPipelineLayout({ label: `ChannelStats.${name}.layout`, bindGroupLayouts: [groupLayout] }),
-      compute: { module, entryPoint, ...(groupChannels !== undefined && { constants: { GROUP_CHANNELS: groupChannels } }) },
-    });
+  const layout = device.createPipelineLayout({ label: 'ChannelStats.layout', bindGroupLayouts: [bindGroupLayout] });
+  const pipeline = (entryPoint: string) =>
+    device.createComputePipeline({ label: `ChannelStats.${entryPoint}`, layout, compute: { module, entryPoint } });
   return {
     bindGroupLayout,
-    quadBindGroupLayout,
-    quadPartials: pipeline('quadPartials', quadBindGroupLayout, 'quad_partials'),
-    quadRecords: pipeline('quadRecords', quadBindGroupLayout, 'quad_records'),
-    wide: pipeline('wide', bindGroupLayout, 'channel_stats', WIDE_GROUP_CHANNELS),
-    perChannel: pipeline('perChannel', bindGroupLayout, 'channel_stats', 1),
-    layer: pipeline('layer', bindGroupLayout, 'layer_stats'),
-    quadLayer: pipeline('quadLayer', quadBindGroupLayout, 'layer_stats'), // takes the quads plans' bind groups
+    channels: { partials: pipeline('channel_partials'), records: pipeline('channel_records') },
+    quads: { partials: pipeline('quad_partials'), records: pipeline('quad_records') },
+    layer: pipeline('layer_stats'),
   };
 }

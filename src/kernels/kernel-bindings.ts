@@ -17,9 +17,9 @@ export function paramsEntry(binding: number): GPUBindGroupLayoutEntry {
   return { binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } };
 }
 
-/** `groups` workgroups as a 2D dispatch, at most 65,535 along each dimension. */
-export function grid2d(groups: number): [number, number] {
-  const x = Math.max(1, Math.min(groups, MAX_GROUPS_PER_DIMENSION));
+/** `groups` workgroups as a 2D dispatch, at most 65,535 (or `perDimension`) along each dimension. */
+export function grid2d(groups: number, perDimension = MAX_GROUPS_PER_DIMENSION): [number, number] {
+  const x = Math.max(1, Math.min(groups, perDimension));
   return [x, Math.ceil(groups / x)];
 }
 

@@ -143,13 +143,13 @@ describe('per-channel statistics against the float64 reference', () => {
     expectLayer(got, 0, want[0]!, 'layer');
   });
 
-  it('each channel pass is taken by the layers it is for, and the cases above reach all three', () => {
+  it('each pass is taken by the layers it is for, and the cases above reach both', () => {
     const passOf = (c: Case) => channelPassOf(layerShape(c));
     expect(passOf({ layout: 'NHWC', batch: 3, height: 7, width: 5, channels: 132, seed: 0 })).toBe('quads');
-    expect(passOf({ layout: 'NHWC', batch: 1, height: 7, width: 5, channels: 130, seed: 0 })).toBe('wide');
-    expect(passOf({ layout: 'NHWC', batch: 1, height: 7, width: 5, channels: 3, seed: 0 })).toBe('perChannel');
-    expect(passOf({ layout: 'NCHW', batch: 1, height: 7, width: 5, channels: 132, seed: 0 })).toBe('perChannel');
-    expect(new Set(shapeCases.map(passOf))).toEqual(new Set(['quads', 'wide', 'perChannel']));
+    expect(passOf({ layout: 'NHWC', batch: 1, height: 7, width: 5, channels: 130, seed: 0 })).toBe('channels');
+    expect(passOf({ layout: 'NHWC', batch: 1, height: 7, width: 5, channels: 4, seed: 0 })).toBe('quads');
+    expect(passOf({ layout: 'NCHW', batch: 1, height: 7, width: 5, channels: 132, seed: 0 })).toBe('channels');
+    expect(new Set(shapeCases.map(passOf))).toEqual(new Set(['quads', 'channels']));
   });
 
   it('1000 + noise: the stable merge keeps the std, where float32 Σv and Σv² lose it entirely', async () => {
@@ -214,10 +214,28 @@ describe('per-channel statistics against the float64 reference', () => {
     }
   });
 
-  it('70,000 channels, one workgroup each: a 2D dispatch grid past 65,535 workgroups per dimension', async () => {
-    const c: Case = { layout: 'NCHW', batch: 2, height: 1, width: 1, channels: 70_000, seed: 95, nonFinite: 0.01 };
-    const { got, want } = await statsOf([c]);
-    expectLayer(got, 0, want[0]!, 'layer');
+  it.each([
+    { layout: 'NHWC', batch: 1, height: 7, width: 5, channels: 1000, seed: 95, nonFinite: 0.01 },
+    { layout: 'NCHW', batch: 1, height: 7, width: 5, channels: 1000, seed: 96, nonFinite: 0.01 },
+  ] as Case[])('$layout, more workgroups than a dispatch dimension takes (lowered to 3): a 2D grid for both passes', async (c) => {
+    const values = valuesOf(c);
+    const layer = layerOf(c, values);
+    const kernel = createChannelStatsKernel(engine(), { label: 'test.grid2d', maxGroupsPerDimension: 3 });
+    const stats = engine().createBuffer({ label: 'test.grid2dStats', size: (c.channels + 1) * STATS_RECORD_BYTES, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    try {
+      poison(stats);
+      await engine().run('test.grid2d', (encoder) => {
+        const pass = encoder.beginComputePass({ label: 'test.grid2d.pass' });
+        kernel.encode(pass, layer, stats, 0);
+        pass.end();
+      });
+      const got = new Float32Array(await readBufferRange(engine(), stats, 0, stats.size));
+      expectLayer(got, 0, referenceChannelStats({ ...c, values }), 'layer');
+    } finally {
+      kernel.destroy();
+      stats.destroy();
+      layer.tensor.destroy();
+    }
   });
 
   it('follows new buffers of the same shape each frame (as tfjs hands out), and old ones again', async () => {

@@ -18,7 +18,7 @@
 //          overlay mixed in by overlay_opacity.
 // Why rows: a quad per map made thousands of tiny triangles per layer, and per-triangle setup, not
 //          pixels, was then most of a frame (on CPU-backed adapters, ~4/5 of it at 4,096 maps).
-// Cost:    per pixel the channel's two statistics records, one 4-byte read (nearest) or four (bilinear)
+// Cost:    per pixel the channel's two statistics records, one 4-byte read (nearest) or four (BILINEAR)
 //          and one texel fetch (two with an overlay).
 
 struct View {
@@ -29,7 +29,6 @@ struct View {
   viewport_h: f32,
   mode: u32,           // NORMALIZATION_MODES index
   robust_k: f32,
-  bilinear: u32,
   non_finite_r: f32,
   non_finite_g: f32,
   non_finite_b: f32,
@@ -52,6 +51,12 @@ struct Layer {
   stats_offset: u32,   // record index of channel 0; the layer's record follows the last channel's
   channels: u32,
 }
+
+// Shader variants (one pipeline each): BILINEAR samples four texels instead of the nearest; OVERLAY mixes
+// the input image in. Constants rather than uniforms, so that the branches a frame does not take are not
+// compiled (a CPU-backed adapter otherwise runs both sides of a branch under a lane mask).
+override BILINEAR: bool = false;
+override OVERLAY: bool = false;
 
 @group(0) @binding(0) var<storage, read> stats: array<StatsRecord>;
 @group(0) @binding(1) var colormap: texture_2d<f32>;
@@ -130,14 +135,14 @@ fn fragment_main(in: Varyings) -> @location(0) vec4<f32> {
   if (!is_finite_f32(value)) {
     colour = vec3<f32>(view.non_finite_r, view.non_finite_g, view.non_finite_b);
   } else {
-    if (view.bilinear != 0u) {
+    if (BILINEAR) {
       value = bilinear(channel, p);
     }
     let t = feature_normalized(value, range);
     let entry = min(u32(floor(t * 256.0)), 255u);
     colour = textureLoad(colormap, vec2<u32>(entry, 0u), 0).rgb;
   }
-  if (view.overlay_opacity > 0.0) {
+  if (OVERLAY) {
     let image = textureSampleLevel(overlay, overlay_sampler, uv, 0.0).rgb;
     colour = mix(colour, image, view.overlay_opacity);
   }

@@ -6,6 +6,8 @@ export interface PipelineVariant {
   vertexEntry?: string;
   /** Blending of the target (default none: the fragment replaces what is there). */
   blend?: GPUBlendState;
+  /** Values of the fragment stage's override constants (shader variants: dead branches compiled away). */
+  fragmentConstants?: Record<string, number>;
 }
 
 export function renderPipelinePerFormat(
@@ -24,7 +26,12 @@ export function renderPipelinePerFormat(
         label: `${label}.pipeline.${format}`,
         layout,
         vertex: { module, entryPoint: variant.vertexEntry ?? 'vertex_main' },
-        fragment: { module, entryPoint: 'fragment_main', targets: [blend ? { format, blend } : { format }] },
+        fragment: {
+          module,
+          entryPoint: 'fragment_main',
+          targets: [blend ? { format, blend } : { format }],
+          ...(variant.fragmentConstants && { constants: variant.fragmentConstants }),
+        },
         primitive: { topology: 'triangle-list' },
       });
       byFormat.set(format, pipeline);

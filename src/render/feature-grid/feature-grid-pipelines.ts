@@ -1,5 +1,7 @@
 // Render pipelines for shaders/render/feature-grid.wgsl: two bind group layouts per device (group 0 shared
-// by every layer's draw, group 1 per layer), one pipeline per target format, built on first use.
+// by every layer's draw, group 1 per layer), one pipeline per target format and shader variant (bilinear
+// sampling, overlay: override constants, so a frame without them does not pay for their branches), built
+// on first use.
 import featureRangeWgsl from '../../../shaders/common/feature-range.wgsl?raw';
 import numericsWgsl from '../../../shaders/common/numerics.wgsl?raw';
 import featureGridWgsl from '../../../shaders/render/feature-grid.wgsl?raw';
@@ -17,7 +19,12 @@ export interface FeatureGridPipelines {
   readonly sharedLayout: GPUBindGroupLayout;
   /** activations, layer. */
   readonly layerLayout: GPUBindGroupLayout;
-  pipelineFor(format: GPUTextureFormat): GPURenderPipeline;
+  pipelineFor(format: GPUTextureFormat, variant: FeatureGridVariant): GPURenderPipeline;
+}
+
+export interface FeatureGridVariant {
+  bilinear: boolean;
+  overlay: boolean;
 }
 
 function buildFeatureGridPipelines(device: GPUDevice): FeatureGridPipelines {
@@ -44,7 +51,18 @@ function buildFeatureGridPipelines(device: GPUDevice): FeatureGridPipelines {
     label: 'FeatureGridView.layout',
     bindGroupLayouts: [sharedLayout, layerLayout],
   });
-  return { sharedLayout, layerLayout, pipelineFor: renderPipelinePerFormat(device, 'FeatureGridView', layout, module) };
+  const variants = new Map<string, (format: GPUTextureFormat) => GPURenderPipeline>();
+  const pipelineFor = (format: GPUTextureFormat, { bilinear, overlay }: FeatureGridVariant) => {
+    const key = `${bilinear ? 'bilinear' : 'nearest'}${overlay ? '+overlay' : ''}`;
+    let perFormat = variants.get(key);
+    if (!perFormat) {
+      const fragmentConstants = { BILINEAR: bilinear ? 1 : 0, OVERLAY: overlay ? 1 : 0 };
+      perFormat = renderPipelinePerFormat(device, `FeatureGridView.${key}`, layout, module, { fragmentConstants });
+      variants.set(key, perFormat);
+    }
+    return perFormat(format);
+  };
+  return { sharedLayout, layerLayout, pipelineFor };
 }
 
 export function featureGridPipelines(device: GPUDevice): FeatureGridPipelines {

@@ -204,7 +204,6 @@ export function createFeatureGridView(engine: Engine, options: FeatureGridViewOp
     params['viewport_h'] = camera.height;
     params['mode'] = settings.mode;
     params['robust_k'] = settings.robustK;
-    params['bilinear'] = settings.bilinear ? 1 : 0;
     [params['non_finite_r'], params['non_finite_g'], params['non_finite_b']] = nonFinite;
     params['overlay_opacity'] = settings.overlayOpacity;
     viewUniforms.write(params);
@@ -248,7 +247,7 @@ export function createFeatureGridView(engine: Engine, options: FeatureGridViewOp
       syncView();
       colorAttachment.view = target;
       const pass = encoder.beginRenderPass(passDescriptor);
-      pass.setPipeline(pipelines.pipelineFor(format));
+      pass.setPipeline(pipelines.pipelineFor(format, { bilinear: settings.bilinear, overlay: settings.overlayOpacity > 0 }));
       pass.setBindGroup(0, sharedGroup);
       recordDraws(pass);
       pass.end();

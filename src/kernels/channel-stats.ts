@@ -37,7 +37,7 @@ export interface ChannelStatsKernel {
    * `recordOffset + c`, the whole layer at `recordOffset + layer.channels` (statsRecordsOf(layer) records).
    */
   encode(pass: GPUComputePassEncoder, layer: FeatureLayer, stats: GPUBuffer, recordOffset: number): void;
-  /** Frees the uniform buffers; pipelines stay cached for the device. */
+  /** Frees the uniform and scratch buffers; pipelines stay cached for the device. */
   destroy(): void;
 }
 
@@ -64,6 +64,19 @@ export function createChannelStatsKernel(engine: Engine, options: ChannelStatsKe
   const label = options.label ?? 'ChannelStats';
   const pipelines = cachedPerDevice(engine.device, buildPipelines);
   const plans = new Map<number, LayerPlan>();
+  // The partials pass's sums, shared by every layer this kernel encodes: their passes run one after the
+  // other, so one buffer of the largest plan's size serves them all (not one per layer). A buffer outgrown
+  // may still be bound by commands encoded but not yet submitted, so it is kept until destroy(); growth at
+  // least doubles, so there are few.
+  const scratch: GPUBuffer[] = [];
+  const scratchFor = (bytes: number): GPUBuffer => {
+    const current = scratch.at(-1);
+    if (current && current.size >= bytes) return current;
+    for (const plan of plans.values()) plan.forgetBindGroups();
+    const size = Math.max(bytes, Math.min(2 * (current?.size ?? 0), engine.limits.maxStorageBufferBindingSize));
+    scratch.push(engine.createBuffer({ label: `${label}.partials`, size, usage: GPUBufferUsage.STORAGE }));
+    return scratch.at(-1)!;
+  };
   const maxBindingBytes = Math.min(options.maxBindingBytes ?? Infinity, engine.limits.maxStorageBufferBindingSize);
 
   return {
@@ -81,7 +94,8 @@ export function createChannelStatsKernel(engine: Engine, options: ChannelStatsKe
         plan = new LayerPlan(engine, label, layer, recordOffset, maxBindingBytes, options.maxGroupsPerDimension);
         plans.set(recordOffset, plan);
       }
-      const groups = plan.bindGroups(pipelines.bindGroupLayout, layer.tensor.buffer, stats);
+      const partials = scratchFor(plan.partialBytes);
+      const groups = plan.bindGroups(pipelines.bindGroupLayout, layer.tensor.buffer, stats, partials);
       const passes = pipelines[plan.kind];
       for (let chunk = 0; chunk < groups.length; chunk++) {
         pass.setBindGroup(0, groups[chunk]!);
@@ -97,6 +111,7 @@ export function createChannelStatsKernel(engine: Engine, options: ChannelStatsKe
     destroy() {
       for (const plan of plans.values()) plan.destroy();
       plans.clear();
+      for (const buffer of scratch.splice(0)) buffer.destroy();
     },
   };
 }
@@ -144,8 +159,8 @@ class LayerPlan {
   /** Workgroups of the records pass, on the same grid width as `grid` (params.groups_x serves both). */
   readonly recordGrid: [number, number];
   readonly lanes: number;
-  /** One partial summary per thread of the partials pass. */
-  readonly #partials: GPUBuffer;
+  /** Bytes of the partials pass's sums: one summary per thread. */
+  readonly partialBytes: number;
   readonly #chunks: Chunk[];
   readonly #params: UniformRing;
   readonly #shape: FeatureLayer;
@@ -168,11 +183,7 @@ class LayerPlan {
     this.grid = grid2d(Math.ceil((units * this.lanes) / PASS_GROUP), maxGroupsPerDimension);
     const recordGroups = Math.ceil(units / PASS_GROUP);
     this.recordGrid = [Math.min(recordGroups, this.grid[0]), Math.ceil(recordGroups / this.grid[0])];
-    this.#partials = engine.createBuffer({
-      label: `${label}.partials.record${recordOffset}`,
-      size: units * this.lanes * PARTIAL_BYTES[this.kind],
-      usage: GPUBufferUsage.STORAGE,
-    });
+    this.partialBytes = units * this.lanes * PARTIAL_BYTES[this.kind];
     this.#params = new UniformRing(engine, PARAMS, `${label}.params.record${recordOffset}`, this.#chunks.length);
     const s = layer.strides;
     this.#chunks.forEach((chunk, index) => {
@@ -204,7 +215,7 @@ class LayerPlan {
   }
 
   /** One bind group per chunk for these buffers, built on first sight, the oldest of three forgotten. */
-  bindGroups(layout: GPUBindGroupLayout, values: GPUBuffer, stats: GPUBuffer): GPUBindGroup[] {
+  bindGroups(layout: GPUBindGroupLayout, values: GPUBuffer, stats: GPUBuffer, partials: GPUBuffer): GPUBindGroup[] {
     for (const set of this.#recent) {
       if (set.values === values && set.stats === stats) return set.groups;
     }
@@ -217,7 +228,7 @@ class LayerPlan {
           { binding: 0, resource: { buffer: stats } },
           { binding: 1, resource: { buffer: values, offset: chunk.offset, size: chunk.size } },
           { binding: 2, resource: { buffer: this.#params.buffer, offset: this.#slotOffsets[index]!, size: this.#params.bindingSize } },
-          { binding: 3, resource: { buffer: this.#partials } },
+          { binding: 3, resource: { buffer: partials } },
         ],
       }));
     this.#recent.unshift({ values, stats, groups });
@@ -225,9 +236,13 @@ class LayerPlan {
     return groups;
   }
 
+  /** The kernel's partials buffer was replaced: bind groups are made again on next use. */
+  forgetBindGroups(): void {
+    this.#recent.length = 0;
+  }
+
   destroy(): void {
     this.#params.destroy();
-    this.#partials.destroy();
     this.#recent.length = 0;
   }
 }

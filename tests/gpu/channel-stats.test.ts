@@ -194,11 +194,16 @@ describe('per-channel statistics against the float64 reference', () => {
       expect(stats.buffer.size).toBe(187 * STATS_RECORD_BYTES);
       expect(stats.buffer.usage & (GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST)).toBe(
         GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
-      poison(stats.buffer);
-      await engine().run('test.compute', (encoder) => stats.compute(encoder, layers));
-      const got = await stats.read();
-      expect(got.every(Number.isFinite), 'every float of every record written').toBe(true);
-      cases.forEach((c, l) => expectLayer(got, stats.recordOffsets[l]!, referenceChannelStats({ ...c, values: inputs[l]! }), `layer ${l}`));
+      // Twice: the layers' partial sums share one scratch buffer, grown while the first frame is encoded;
+      // the second frame binds the grown one for every layer.
+      let got: Float32Array = new Float32Array(0);
+      for (const frame of [1, 2]) {
+        poison(stats.buffer);
+        await engine().run('test.compute', (encoder) => stats.compute(encoder, layers));
+        got = await stats.read();
+        expect(got.every(Number.isFinite), `frame ${frame}: every float of every record written`).toBe(true);
+        cases.forEach((c, l) => expectLayer(got, stats.recordOffsets[l]!, referenceChannelStats({ ...c, values: inputs[l]! }), `frame ${frame}, layer ${l}`));
+      }
       const slice = (record: number) => got.subarray(record * STATS_RECORD_FLOATS, (record + 1) * STATS_RECORD_FLOATS);
       expect(await stats.readRecord(1, 2)).toEqual(slice(34 + 2));
       expect(await stats.readRecord(3, 'layer')).toEqual(slice(169 + 17));
@@ -235,6 +240,28 @@ describe('per-channel statistics against the float64 reference', () => {
       kernel.destroy();
       stats.destroy();
       layer.tensor.destroy();
+    }
+  });
+
+  it('a small layer, then larger ones: the shared scratch grows mid-frame, and both frames are right', async () => {
+    const cases: Case[] = [
+      { layout: 'NHWC', batch: 1, height: 1, width: 2, channels: 4, seed: 141 },
+      { layout: 'NCHW', batch: 2, height: 9, width: 4, channels: 40, seed: 142, nonFinite: 0.02 },
+      { layout: 'NHWC', batch: 3, height: 7, width: 5, channels: 132, seed: 143 },
+    ];
+    const inputs = cases.map(valuesOf);
+    const layers = cases.map((c, i) => layerOf(c, inputs[i]!, `layer${i}`));
+    const stats = createFeatureStats(engine(), layers, { label: 'test.growing' });
+    try {
+      for (const frame of [1, 2]) {
+        poison(stats.buffer);
+        await engine().run('test.compute', (encoder) => stats.compute(encoder, layers));
+        const got = await stats.read();
+        cases.forEach((c, l) => expectLayer(got, stats.recordOffsets[l]!, referenceChannelStats({ ...c, values: inputs[l]! }), `frame ${frame}, layer ${l}`));
+      }
+    } finally {
+      stats.destroy();
+      for (const layer of layers) layer.tensor.destroy();
     }
   });
 

@@ -35,10 +35,15 @@ export class GlassboxInversion extends GlassboxElement {
   #optimization: Optimization | null = null;
   #stepper: LiveStepper | null = null;
   #running = false;
-  /** Steps taken and the latest loss (one scalar read back per frame). */
-  steps = 0;
+  /** The latest loss read back (one scalar per frame at most), the step it belongs to, and the first. */
   loss: number | null = null;
+  lossStep: number | null = null;
   firstLoss: number | null = null;
+
+  /** Optimization steps taken so far (submitted: the latest loss may be a few steps behind). */
+  get steps(): number {
+    return this.#optimization?.steps ?? 0;
+  }
 
   /** The picture to invert (wins over `input`). */
   get image(): CanvasImageSource | null {
@@ -65,7 +70,7 @@ export class GlassboxInversion extends GlassboxElement {
   reset(): void {
     this.#optimization?.reset();
     this.#stepper?.restart();
-    [this.steps, this.loss, this.firstLoss] = [0, null, null];
+    [this.loss, this.lossStep, this.firstLoss] = [null, null, null];
   }
 
   /** The optimized image as a PNG, each pixel a scale × scale block. */
@@ -108,16 +113,16 @@ export class GlassboxInversion extends GlassboxElement {
       const plot = createLossCurve(plotCanvas, { log: invert, background: '#1b1b1b', foreground: '#dddddd' });
       owned.push(plot, { destroy: () => plotCanvas.remove() });
       this.#optimization = optimization;
-      [this.steps, this.loss, this.firstLoss] = [0, null, null];
+      [this.loss, this.lossStep, this.firstLoss] = [null, null, null];
       this.#running = !this.hasAttribute('paused') && !matchMedia('(prefers-reduced-motion: reduce)').matches;
       const stepper = createLiveStepper(optimization, {
         budgetMs: FRAME_BUDGET_MS,
         maxStepsPerFrame: MAX_STEPS_PER_FRAME,
         onLoss: (loss) => {
           if (optimization !== this.#optimization) return;
-          [this.steps, this.loss] = [optimization.steps, loss.total];
+          [this.loss, this.lossStep] = [loss.total, loss.step];
           this.firstLoss ??= loss.total;
-          plot.push(optimization.steps, { total: loss.total });
+          plot.push(loss.step, { total: loss.total });
           plot.draw();
           if (optimization.state === 'stopped') this.failed(new Error(`The optimization stopped: ${optimization.stopReason}`));
         },

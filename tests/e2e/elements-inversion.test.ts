@@ -11,7 +11,7 @@ import { expectFollowsSize } from '../helpers/element-size';
 
 const demo = useDemoPage({ width: 700, height: 560 });
 
-type Probe = { state: string; error: string | null; steps: number; loss: number | null; firstLoss: number | null; running: boolean; generation: number };
+type Probe = { state: string; error: string | null; steps: number; loss: number | null; lossStep: number | null; firstLoss: number | null; running: boolean; generation: number };
 type TestWindow = {
   glassboxTest: { tf: { memory(): { numTensors: number } }; currentHost(): { engine: { device: GPUDevice; liveBufferCount(): number } } | null };
 };
@@ -36,8 +36,8 @@ async function mount(page: Page, id: string, attributes: Record<string, string>)
 
 function probe(page: Page, id: string): Promise<Probe> {
   return page.$eval(`#${id}`, (el) => {
-    const { state, error, steps, loss, firstLoss, running, generation } = el as unknown as Probe;
-    return { state, error, steps, loss, firstLoss, running, generation };
+    const { state, error, steps, loss, lossStep, firstLoss, running, generation } = el as unknown as Probe;
+    return { state, error, steps, loss, lossStep, firstLoss, running, generation };
   });
 }
 
@@ -54,14 +54,14 @@ describe('<glassbox-inversion>', () => {
     const tensors = await page.evaluate(() => (window as unknown as TestWindow).glassboxTest.tf.memory().numTensors);
     await stepsAtLeast(page, 'inv', 80);
     expect(await page.evaluate(() => (window as unknown as TestWindow).glassboxTest.tf.memory().numTensors)).toBe(tensors);
-    const { loss, firstLoss } = await probe(page, 'inv');
+    const { loss, firstLoss, lossStep, steps } = await probe(page, 'inv');
     expect(loss!).toBeLessThan(firstLoss! / 3);
+    expect(lossStep! >= 1 && lossStep! <= steps, `the loss read belongs to a step taken (${lossStep} of ${steps})`).toBe(true);
     const box = (await (await page.$('#inv'))!.boundingBox())!;
     expect(distinctColours(await page.screenshot({ type: 'png' }), box)).toBeGreaterThan(20);
 
     await page.$eval('#inv', (el) => (el as unknown as { pause(): void }).pause());
-    await new Promise((resolve) => setTimeout(resolve, 300)); // a loss read in flight may still land
-    const paused = (await probe(page, 'inv')).steps;
+    const paused = (await probe(page, 'inv')).steps; // steps taken: no frame takes one once paused
     await new Promise((resolve) => setTimeout(resolve, 700));
     expect((await probe(page, 'inv')).steps).toBe(paused);
     await page.$eval('#inv', (el) => (el as unknown as { resume(): void }).resume());

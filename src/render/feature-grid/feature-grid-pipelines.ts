@@ -19,12 +19,8 @@ export interface FeatureGridPipelines {
   readonly sharedLayout: GPUBindGroupLayout;
   /** activations, layer. */
   readonly layerLayout: GPUBindGroupLayout;
-  pipelineFor(format: GPUTextureFormat, variant: FeatureGridVariant): GPURenderPipeline;
-}
-
-export interface FeatureGridVariant {
-  bilinear: boolean;
-  overlay: boolean;
+  /** The pipeline for a target format, with bilinear sampling or not, with an overlay or not. */
+  pipelineFor(format: GPUTextureFormat, bilinear: boolean, overlay: boolean): GPURenderPipeline;
 }
 
 function buildFeatureGridPipelines(device: GPUDevice): FeatureGridPipelines {
@@ -51,17 +47,14 @@ function buildFeatureGridPipelines(device: GPUDevice): FeatureGridPipelines {
     label: 'FeatureGridView.layout',
     bindGroupLayouts: [sharedLayout, layerLayout],
   });
-  const variants = new Map<string, (format: GPUTextureFormat) => GPURenderPipeline>();
-  const pipelineFor = (format: GPUTextureFormat, { bilinear, overlay }: FeatureGridVariant) => {
-    const key = `${bilinear ? 'bilinear' : 'nearest'}${overlay ? '+overlay' : ''}`;
-    let perFormat = variants.get(key);
-    if (!perFormat) {
-      const fragmentConstants = { BILINEAR: bilinear ? 1 : 0, OVERLAY: overlay ? 1 : 0 };
-      perFormat = renderPipelinePerFormat(device, `FeatureGridView.${key}`, layout, module, { fragmentConstants });
-      variants.set(key, perFormat);
-    }
-    return perFormat(format);
-  };
+  // Indexed by bilinear + 2·overlay: choosing one each frame allocates nothing.
+  const variants = [false, true].flatMap((overlay) => [false, true].map((bilinear) => {
+    const name = `${bilinear ? 'bilinear' : 'nearest'}${overlay ? '+overlay' : ''}`;
+    const fragmentConstants = { BILINEAR: bilinear ? 1 : 0, OVERLAY: overlay ? 1 : 0 };
+    return renderPipelinePerFormat(device, `FeatureGridView.${name}`, layout, module, { fragmentConstants });
+  }));
+  const pipelineFor = (format: GPUTextureFormat, bilinear: boolean, overlay: boolean) =>
+    variants[Number(bilinear) + 2 * Number(overlay)]!(format);
   return { sharedLayout, layerLayout, pipelineFor };
 }
 

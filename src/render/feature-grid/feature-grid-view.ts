@@ -247,7 +247,7 @@ export function createFeatureGridView(engine: Engine, options: FeatureGridViewOp
       syncView();
       colorAttachment.view = target;
       const pass = encoder.beginRenderPass(passDescriptor);
-      pass.setPipeline(pipelines.pipelineFor(format, { bilinear: settings.bilinear, overlay: settings.overlayOpacity > 0 }));
+      pass.setPipeline(pipelines.pipelineFor(format, settings.bilinear, settings.overlayOpacity > 0));
       pass.setBindGroup(0, sharedGroup);
       recordDraws(pass);
       pass.end();

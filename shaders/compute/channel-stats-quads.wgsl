@@ -79,8 +79,8 @@ fn fast_sums4(w: Walk, shift: vec4<f32>) -> Sums4 {
       let d = v - shift;
       s.sum += d;
       s.squares += d * d;
-      s.lo = min(s.lo, v);
-      s.hi = max(s.hi, v);
+      s.lo = select(s.lo, v, v < s.lo);
+      s.hi = select(s.hi, v, v > s.hi);
       i += w.step;
     }
   }

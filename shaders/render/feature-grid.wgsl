@@ -18,8 +18,8 @@
 //          overlay mixed in by overlay_opacity.
 // Why rows: a quad per map made thousands of tiny triangles per layer, and their setup, not the pixels,
 //          was then most of the draw (4,096 maps on SwiftShader: ~120 ms a draw; by rows ~45 ms).
-// Cost:    per pixel the channel's two statistics records, one 4-byte read (nearest) or four (BILINEAR)
-//          and one texel fetch (two with an overlay).
+// Cost:    per pixel 16 bytes of the channel's statistics record (of the layer's with MODE 1), one 4-byte
+//          read (nearest) or four (BILINEAR) and one texel fetch (two with an overlay).
 
 struct View {
   center_x: f32,
@@ -27,7 +27,6 @@ struct View {
   scale: f32,          // pixels per world unit
   viewport_w: f32,
   viewport_h: f32,
-  mode: u32,           // NORMALIZATION_MODES index
   robust_k: f32,
   non_finite_r: f32,
   non_finite_g: f32,
@@ -53,10 +52,12 @@ struct Layer {
 }
 
 // Shader variants (one pipeline each): BILINEAR samples four texels instead of the nearest; OVERLAY mixes
-// the input image in. Constants rather than uniforms, so that the branches a frame does not take are not
-// compiled (a CPU-backed adapter otherwise runs both sides of a branch under a lane mask).
+// the input image in; MODE is the normalization (NORMALIZATION_MODES index). Constants rather than
+// uniforms, so that the branches a frame does not take are not compiled (a CPU-backed adapter otherwise
+// runs every side of a branch under a lane mask, loads included).
 override BILINEAR: bool = false;
 override OVERLAY: bool = false;
+override MODE: u32 = 0u;
 
 @group(0) @binding(0) var<storage, read> stats: array<StatsRecord>;
 @group(0) @binding(1) var colormap: texture_2d<f32>;
@@ -95,6 +96,22 @@ fn activation(channel: u32, y: u32, x: u32) -> f32 {
   return activations[layer.element_offset + y * layer.stride_y + x * layer.stride_x + channel * layer.stride_channel];
 }
 
+// The value range of a channel that its normalization maps onto the colormap: 0 the channel's min..max,
+// 1 the layer's, 2 ±max|v| of the channel, 3 the channel's mean ± k·std. Only the vec4 of the record
+// that the mode needs is read (on SwiftShader, reading both records per pixel was 40% of the draw).
+fn range_of(channel: u32) -> vec2<f32> {
+  let record = layer.stats_offset + channel;
+  switch MODE {
+    case 1u: { return stats[layer.stats_offset + layer.channels].lo4.xy; }
+    case 2u: { let m = stats[record].hi4.z; return vec2<f32>(-m, m); }
+    case 3u: {
+      let r = stats[record].lo4;
+      return vec2<f32>(r.z - view.robust_k * r.w, r.z + view.robust_k * r.w);
+    }
+    default: { return stats[record].lo4.xy; }
+  }
+}
+
 // The four texels around p (in texel units, centres at i + 0.5), weighted by distance; non-finite ones
 // get weight 0 and the rest are renormalized, so one NaN does not spread over its neighbours' area.
 fn bilinear(channel: u32, p: vec2<f32>) -> f32 {
@@ -125,7 +142,7 @@ fn fragment_main(in: Varyings) -> @location(0) vec4<f32> {
   if (uv.x >= 1.0 || channel >= layer.channels) {
     discard; // the gap between two maps
   }
-  let range = feature_range(view.mode, stats[layer.stats_offset + channel], stats[layer.stats_offset + layer.channels], view.robust_k);
+  let range = range_of(channel);
   let size = vec2<f32>(f32(layer.width), f32(layer.height));
   let p = clamp(uv, vec2<f32>(0.0), vec2<f32>(1.0)) * size;
   // min() guards against uv rounding up to exactly 1 at the far edge.

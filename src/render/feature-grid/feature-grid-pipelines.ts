@@ -1,11 +1,12 @@
 // Render pipelines for shaders/render/feature-grid.wgsl: two bind group layouts per device (group 0 shared
 // by every layer's draw, group 1 per layer), one pipeline per target format and shader variant (bilinear
-// sampling, overlay: override constants, so a frame without them does not pay for their branches), built
-// on first use.
+// sampling, overlay, normalization mode: override constants, so a frame pays only for the branches it
+// takes), built on first use.
 import featureRangeWgsl from '../../../shaders/common/feature-range.wgsl?raw';
 import numericsWgsl from '../../../shaders/common/numerics.wgsl?raw';
 import featureGridWgsl from '../../../shaders/render/feature-grid.wgsl?raw';
 import { cachedPerDevice } from '../../core/pipeline-cache';
+import { NORMALIZATION_MODES } from '../../reference/channel-stats';
 import { shaderModule } from '../../core/wgsl';
 import { uniformLayout } from '../../memory/uniforms';
 import { renderPipelinePerFormat } from '../pipeline-per-format';
@@ -19,8 +20,11 @@ export interface FeatureGridPipelines {
   readonly sharedLayout: GPUBindGroupLayout;
   /** activations, layer. */
   readonly layerLayout: GPUBindGroupLayout;
-  /** The pipeline for a target format, with bilinear sampling or not, with an overlay or not. */
-  pipelineFor(format: GPUTextureFormat, bilinear: boolean, overlay: boolean): GPURenderPipeline;
+  /**
+   * The pipeline for a target format, with bilinear sampling or not, with an overlay or not, for a
+   * normalization mode (its NORMALIZATION_MODES index).
+   */
+  pipelineFor(format: GPUTextureFormat, bilinear: boolean, overlay: boolean, mode: number): GPURenderPipeline;
 }
 
 function buildFeatureGridPipelines(device: GPUDevice): FeatureGridPipelines {
@@ -47,14 +51,14 @@ function buildFeatureGridPipelines(device: GPUDevice): FeatureGridPipelines {
     label: 'FeatureGridView.layout',
     bindGroupLayouts: [sharedLayout, layerLayout],
   });
-  // Indexed by bilinear + 2·overlay: choosing one each frame allocates nothing.
-  const variants = [false, true].flatMap((overlay) => [false, true].map((bilinear) => {
-    const name = `${bilinear ? 'bilinear' : 'nearest'}${overlay ? '+overlay' : ''}`;
-    const fragmentConstants = { BILINEAR: bilinear ? 1 : 0, OVERLAY: overlay ? 1 : 0 };
+  // Indexed by bilinear + 2·overlay + 4·mode: choosing one each frame allocates nothing.
+  const variants = NORMALIZATION_MODES.flatMap((modeName, mode) => [false, true].flatMap((overlay) => [false, true].map((bilinear) => {
+    const name = `${bilinear ? 'bilinear' : 'nearest'}${overlay ? '+overlay' : ''}.${modeName}`;
+    const fragmentConstants = { BILINEAR: bilinear ? 1 : 0, OVERLAY: overlay ? 1 : 0, MODE: mode };
     return renderPipelinePerFormat(device, `FeatureGridView.${name}`, layout, module, { fragmentConstants });
-  }));
-  const pipelineFor = (format: GPUTextureFormat, bilinear: boolean, overlay: boolean) =>
-    variants[Number(bilinear) + 2 * Number(overlay)]!(format);
+  })));
+  const pipelineFor = (format: GPUTextureFormat, bilinear: boolean, overlay: boolean, mode: number) =>
+    variants[Number(bilinear) + 2 * Number(overlay) + 4 * mode]!(format);
   return { sharedLayout, layerLayout, pipelineFor };
 }
 

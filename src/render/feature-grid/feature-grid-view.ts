@@ -202,7 +202,6 @@ export function createFeatureGridView(engine: Engine, options: FeatureGridViewOp
     params['scale'] = camera.scale;
     params['viewport_w'] = camera.width;
     params['viewport_h'] = camera.height;
-    params['mode'] = settings.mode;
     params['robust_k'] = settings.robustK;
     [params['non_finite_r'], params['non_finite_g'], params['non_finite_b']] = nonFinite;
     params['overlay_opacity'] = settings.overlayOpacity;
@@ -247,7 +246,7 @@ export function createFeatureGridView(engine: Engine, options: FeatureGridViewOp
       syncView();
       colorAttachment.view = target;
       const pass = encoder.beginRenderPass(passDescriptor);
-      pass.setPipeline(pipelines.pipelineFor(format, settings.bilinear, settings.overlayOpacity > 0));
+      pass.setPipeline(pipelines.pipelineFor(format, settings.bilinear, settings.overlayOpacity > 0, settings.mode));
       pass.setBindGroup(0, sharedGroup);
       recordDraws(pass);
       pass.end();

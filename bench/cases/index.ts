@@ -1,7 +1,7 @@
 // Every benchmark case, in the order they run.
 import type { BenchCase, Params } from '../harness';
 import { attentionWeightsCase } from './attention-weights';
-import { lseThroughputCase, maxNCase, screenTilesCase } from './long-attention';
+import { lseThroughputCase, maxNCase, screenTilesAtTfjsLargestCase, screenTilesCase } from './long-attention';
 import { refineFramesCase } from './refine-frames';
 import { featureGridCase } from './feature-grid';
 import { activationLatencyCase } from './activation-latency';
@@ -13,6 +13,7 @@ export const benchCases: readonly BenchCase<Params>[] = [
   attentionWeightsCase,
   lseThroughputCase,
   screenTilesCase,
+  screenTilesAtTfjsLargestCase,
   maxNCase,
   refineFramesCase,
   featureGridCase,

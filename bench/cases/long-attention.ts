@@ -50,48 +50,65 @@ type ScreenParams = { N: number; view: 'overview' | '1:1'; reduce: 'max' | 'mean
 export const screenTilesCase: BenchCase<ScreenParams> = {
   name: 'screen-tiles',
   peer: 'tfjs-webgpu softmax(matMul) + pool/slice',
-  // N = 2048: tfjs's softmax at its largest N here (16,383) takes 7 minutes per run on SwiftShader.
+  // N = 2048: tfjs's softmax at its largest N here (16,383) takes 7 minutes per run on SwiftShader; that
+  // N is screenTilesAtTfjsLargestCase, opt-in.
   params: [
     { N: 2048, view: '1:1', reduce: 'max' },
     { N: 2048, view: 'overview', reduce: 'mean' },
   ],
   warmup: 1,
   samples: 10,
-  setup(engine, { N, view, reduce }): CaseSetup {
-    const inputs = sharedInputs(engine, N);
-    // 1:1: the screen shows a 1024 × 1024 block of entries around the middle of the matrix.
-    const first = view === '1:1' ? Math.floor((N - SCREEN) / 2) : 0;
-    const span = view === '1:1' ? SCREEN : N;
-    const request: TileRequest = {
-      head: 0,
-      rows: [first, first + span],
-      cols: [first, first + span],
-      width: SCREEN,
-      height: SCREEN,
-      reduce,
-    };
-    return {
-      ours() {
-        // The row statistics are computed once here (submitted, not timed): the tiles use them cached.
-        const rowStats = createRowStatsSide(engine, inputs, true, 'bench.screen');
-        const screen = createScreenSide(engine, inputs, rowStats, 'bench.screen');
-        return {
-          record: (encoder, timestampWrites) => screen.record(encoder, request, timestampWrites),
-          read: () => readFloats(engine, screen.out),
-          dispose: () => screen.dispose(),
-        };
-      },
-      peer() {
-        const p = tf.softmax(tf.matMul(inputs.qScaled, inputs.kTensor, false, true)) as tf.Tensor3D;
-        if (view === '1:1') return tf.slice(p, [0, first, first], [1, SCREEN, SCREEN]);
-        const window = N / SCREEN;
-        const image = tf.reshape(p, [1, N, N, 1]) as tf.Tensor4D;
-        return reduce === 'max' ? tf.maxPool(image, window, window, 'valid') : tf.avgPool(image, window, window, 'valid');
-      },
-      dispose: () => inputs.dispose(),
-    };
-  },
+  setup: screenSetup,
 };
+
+/** tfjs's largest N here: its softmax at 16,384 returns zeros without an error (see max-n). */
+const TFJS_LARGEST_N = 16_383;
+
+/**
+ * The 1:1 screen at tfjs's largest N, opt-in (VITE_GLASSBOX_TFJS_LARGEST=1): the harness runs the peer four
+ * times (bytes, timed, wall, compared), ~7 minutes each on SwiftShader, so no warmup and one sample.
+ */
+export const screenTilesAtTfjsLargestCase: BenchCase<ScreenParams> = {
+  ...screenTilesCase,
+  params: String(import.meta.env.VITE_GLASSBOX_TFJS_LARGEST ?? '') === '1' ? [{ N: TFJS_LARGEST_N, view: '1:1', reduce: 'max' }] : [],
+  warmup: 0,
+  samples: 1,
+};
+
+function screenSetup(engine: Engine, { N, view, reduce }: ScreenParams): CaseSetup {
+  const inputs = sharedInputs(engine, N);
+  // 1:1: the screen shows a 1024 × 1024 block of entries around the middle of the matrix.
+  const first = view === '1:1' ? Math.floor((N - SCREEN) / 2) : 0;
+  const span = view === '1:1' ? SCREEN : N;
+  const request: TileRequest = {
+    head: 0,
+    rows: [first, first + span],
+    cols: [first, first + span],
+    width: SCREEN,
+    height: SCREEN,
+    reduce,
+  };
+  return {
+    ours() {
+      // The row statistics are computed once here (submitted, not timed): the tiles use them cached.
+      const rowStats = createRowStatsSide(engine, inputs, true, 'bench.screen');
+      const screen = createScreenSide(engine, inputs, rowStats, 'bench.screen');
+      return {
+        record: (encoder, timestampWrites) => screen.record(encoder, request, timestampWrites),
+        read: () => readFloats(engine, screen.out),
+        dispose: () => screen.dispose(),
+      };
+    },
+    peer() {
+      const p = tf.softmax(tf.matMul(inputs.qScaled, inputs.kTensor, false, true)) as tf.Tensor3D;
+      if (view === '1:1') return tf.slice(p, [0, first, first], [1, SCREEN, SCREEN]);
+      const window = N / SCREEN;
+      const image = tf.reshape(p, [1, N, N, 1]) as tf.Tensor4D;
+      return reduce === 'max' ? tf.maxPool(image, window, window, 'valid') : tf.avgPool(image, window, window, 'valid');
+    },
+    dispose: () => inputs.dispose(),
+  };
+}
 
 
 type MaxNParams = { N: number; stage: 'row-stats' | 'screen-tiles'; slice: string; peer_N: number };
@@ -109,7 +126,7 @@ export const maxNCase: BenchCase<MaxNParams> = {
       ? ([
           // tfjs's softmax at N = 16,383 is right (7 minutes on SwiftShader); at 16,384 it returns zeros,
           // without an error. A screen needs N divisible by 1,024 for tfjs's pooling: 15,360.
-          { N: MAX_N, stage: 'row-stats', slice: 'all', peer_N: 16_383 },
+          { N: MAX_N, stage: 'row-stats', slice: 'all', peer_N: TFJS_LARGEST_N },
           { N: MAX_N, stage: 'screen-tiles', slice: 'all: 1024x1024 cells', peer_N: 15_360 },
         ] as const)
       : []),

@@ -4,8 +4,10 @@
 import { invalidArgument } from '../core/errors';
 import type { GpuTensor } from '../memory/gpu-tensor';
 
+/** Axis order of a layer's activations: [batch, H, W, C] (tfjs) or [batch, C, H, W] (PyTorch). */
 export type FeatureLayout = 'NHWC' | 'NCHW';
 
+/** Element (not byte) strides of each axis in the layer's buffer; `featureIndex` applies them. */
 export interface FeatureStrides {
   batch: number;
   y: number;
@@ -13,6 +15,10 @@ export interface FeatureStrides {
   channel: number;
 }
 
+/**
+ * A named float32 tensor of activations read as [batch, height, width, channels] in either layout; made by
+ * `featureLayer`. It does not own its tensor: the caller destroys that.
+ */
 export interface FeatureLayer {
   readonly name: string;
   readonly tensor: GpuTensor;

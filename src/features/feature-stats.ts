@@ -9,6 +9,10 @@ import { readBufferRange } from '../memory/readback';
 import { STATS_FIELD, STATS_RECORD_FLOATS } from '../reference/channel-stats';
 import type { FeatureLayer } from './feature-layer';
 
+/**
+ * Statistics records of several feature layers in one GPU buffer it owns: per layer, one record per channel
+ * then the layer's, recomputed by each `compute`.
+ */
 export interface FeatureStats {
   /** STORAGE | COPY_SRC | COPY_DST; recordCount records of STATS_RECORD_FLOATS floats. */
   readonly buffer: GPUBuffer;
@@ -33,6 +37,10 @@ export interface FeatureStats {
   destroy(): void;
 }
 
+/**
+ * Creates the statistics buffer for `layers` (at least one, with unique names), whose shapes and layouts it
+ * keeps. Throws `InvalidArgumentError` on an empty list or a repeated name.
+ */
 export function createFeatureStats(engine: Engine, layers: readonly FeatureLayer[], options: { label?: string } = {}): FeatureStats {
   const label = options.label ?? 'FeatureStats';
   invalidArgument(layers.length > 0, () => `${label}: expected at least one feature layer; got none.`);

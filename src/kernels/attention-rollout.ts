@@ -32,6 +32,10 @@ export interface AttentionRolloutParams {
   discardRatio: number;
 }
 
+/**
+ * Attention rollout on the GPU: the per-layer graphs Â_l (heads fused, small entries discarded, identity added,
+ * rows normalized) and the rollouts R_l = Â_l · R_{l-1}, both written to the caller's buffers.
+ */
 export interface AttentionRolloutKernel {
   /**
    * Records every layer into one compute pass (timed as a whole when `timestampWrites` is given).
@@ -45,6 +49,7 @@ export interface AttentionRolloutKernel {
   ): void;
   /** { count, firstIndex into P } of NaN/±Inf weights since the last record, 8 bytes. */
   readonly status: GPUBuffer;
+  /** Destroys the buffers the kernel owns (`status`, parameters); the io buffers stay the caller's. */
   destroy(): void;
 }
 
@@ -88,6 +93,10 @@ function buildPipelines(device: GPUDevice) {
   };
 }
 
+/**
+ * Creates an attention-rollout kernel. Pipelines are compiled once per device; the kernel owns its uniform
+ * and `status` buffers. `label` prefixes every GPU object it creates.
+ */
 export function createAttentionRolloutKernel(engine: Engine, label = 'AttentionRollout'): AttentionRolloutKernel {
   const pipelines = cachedPerDevice(engine.device, buildPipelines);
   const graphParams = new UniformBuffer(engine, GRAPH_PARAMS, `${label}.graph.params`);

@@ -36,6 +36,7 @@ export interface TileRequest {
   cells?: TileCells;
 }
 
+/** A sub-rectangle of a tile grid, in cells: x in [x0, x1), y in [y0, y1), integers within the grid. */
 export interface TileCells {
   x0: number;
   y0: number;

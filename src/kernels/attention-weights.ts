@@ -16,6 +16,7 @@ export interface AttentionWeightsIo {
   k: GPUBuffer;
 }
 
+/** Sizes and options of one record; they must match the buffers in `AttentionWeightsIo` (float32, row-major). */
 export interface AttentionWeightsParams {
   batch: number;
   nq: number;
@@ -29,6 +30,10 @@ export interface AttentionWeightsParams {
   exact: boolean;
 }
 
+/**
+ * Attention weights P = softmax(Q Kᵀ · scale + mask), computed in place in the caller's output buffer.
+ * Rows with every key masked come out as zeros; non-finite scores are masked and reported in `status`.
+ */
 export interface AttentionWeightsKernel {
   /**
    * Records both passes into one compute pass (timed as a whole when `timestampWrites` is given).
@@ -42,6 +47,7 @@ export interface AttentionWeightsKernel {
   ): void;
   /** { count, firstIndex } of non-finite scores since the last record, 8 bytes, in `status`. */
   readonly status: GPUBuffer;
+  /** Destroys the buffers the kernel owns (`status`, parameters, scratch); the io buffers stay the caller's. */
   destroy(): void;
 }
 
@@ -83,6 +89,11 @@ function buildPipelines(device: GPUDevice) {
   return { bindGroupLayout, exact: variant(true), fast: variant(false) };
 }
 
+/**
+ * Creates an attention-weights kernel. Pipelines are compiled once per device; the kernel owns its uniform,
+ * `status` and scratch buffers (the scratch grows to the largest problem seen). `label` prefixes every GPU
+ * object it creates.
+ */
 export function createAttentionWeightsKernel(engine: Engine, label = 'AttentionWeights'): AttentionWeightsKernel {
   const pipelines = cachedPerDevice(engine.device, buildPipelines);
   const params = new UniformBuffer(engine, PARAMS, `${label}.params`);

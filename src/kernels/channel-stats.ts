@@ -18,8 +18,10 @@ import { uniformLayout } from '../memory/uniforms';
 import { STATS_RECORD_FLOATS } from '../reference/channel-stats';
 import { UniformRing, assertBindingFits, bindingWindow, grid2d, storageEntry } from './kernel-bindings';
 
+/** Bytes of one statistics record (`STATS_RECORD_FLOATS` float32 values). */
 export const STATS_RECORD_BYTES = STATS_RECORD_FLOATS * 4;
 
+/** Options of `createChannelStatsKernel`. */
 export interface ChannelStatsKernelOptions {
   label?: string;
   /**
@@ -31,6 +33,10 @@ export interface ChannelStatsKernelOptions {
   maxGroupsPerDimension?: number;
 }
 
+/**
+ * Per-channel statistics of feature layers (min, max, mean, std, counts, max|v|), written as records into a
+ * caller's storage buffer. Pipelines, per-layer plans and bind groups are reused across frames.
+ */
 export interface ChannelStatsKernel {
   /**
    * Records into `pass` the dispatches that write `layer`'s records into `stats`: channel c at record
@@ -60,6 +66,10 @@ const MAX_LANES = 256;
 /** Bind groups kept per layer slot: the buffers of the current and the previous forward pass. */
 const RECENT_BUFFERS = 2;
 
+/**
+ * Creates a channel-statistics kernel; pipelines are compiled once per device. The kernel owns its uniform and
+ * scratch buffers (freed by `destroy()`); the activations and the stats buffer stay the caller's.
+ */
 export function createChannelStatsKernel(engine: Engine, options: ChannelStatsKernelOptions = {}): ChannelStatsKernel {
   const label = options.label ?? 'ChannelStats';
   const pipelines = cachedPerDevice(engine.device, buildPipelines);

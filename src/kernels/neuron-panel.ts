@@ -17,6 +17,7 @@ export interface NeuronShape {
   dh: number;
 }
 
+/** The entry the neuron view explains: query row `query` and key column `key` of layer `layer` (0-based integers). */
 export interface NeuronSelection {
   layer: number;
   query: number;

@@ -39,6 +39,10 @@ export interface BackwardOptions {
   accumulate?: boolean;
 }
 
+/**
+ * An image parameterized by its decorrelated Fourier spectrum (Lucid's fft_image), for one image size:
+ * the forward map spectrum → image and its exact adjoint, recorded into the caller's encoder.
+ */
 export interface FftImage {
   /** `[2, N, 3, H, ⌊W/2⌋ + 1]`: real plane, then imaginary plane (Lucid's variable). */
   readonly spectrumShape: readonly number[];
@@ -48,14 +52,17 @@ export interface FftImage {
   encodeForward(encoder: GPUCommandEncoder, io: { image: GpuTensor; spectrum: GpuTensor }): void;
   /** gradSpectrum ← (or +=) Jᵀ gradImage at the spectrum whose forward output is `image`. */
   encodeBackward(encoder: GPUCommandEncoder, io: { gradSpectrum: GpuTensor; gradImage: GpuTensor; image: GpuTensor }, options?: BackwardOptions): void;
+  /** Destroys the plan's constants, scratch and uniform buffers; the tensors passed in stay the caller's. */
   destroy(): void;
 }
 
+/** A per-pixel image mapping (colours mixed, then σ or clamp) and its adjoint, recorded into the caller's encoder. */
 export interface PixelImage {
   /** image ← mapping(D x) per pixel; x and image [..., 3]. */
   encodeForward(encoder: GPUCommandEncoder, io: { image: GpuTensor; x: GpuTensor }): void;
   /** gradX ← (or +=) Dᵀ(gradImage ⊙ mapping′), mapping′ read from the forward `image`. */
   encodeBackward(encoder: GPUCommandEncoder, io: { gradX: GpuTensor; gradImage: GpuTensor; image: GpuTensor }, options?: BackwardOptions): void;
+  /** Destroys the uniform buffer; the tensors passed in stay the caller's. */
   destroy(): void;
 }
 
@@ -85,6 +92,10 @@ function buildPipelines(device: GPUDevice) {
 }
 type Family = ReturnType<typeof buildPipelines>['fftForward'];
 
+/**
+ * Creates an FFT image plan for `height` × `width` (batch default 1, `decayPower` default 1); its constants
+ * are computed in float64 and uploaded once. Throws `InvalidArgumentError` on a bad size or option.
+ */
 export function createFftImage(engine: Engine, options: FftImageOptions): FftImage {
   const { height, width, batch = 1, decayPower = 1 } = options;
   const label = options.label ?? 'FftImage';
@@ -143,6 +154,10 @@ export function createFftImage(engine: Engine, options: FftImageOptions): FftIma
   };
 }
 
+/**
+ * Creates a per-pixel image mapping (decorrelated and σ by default). Up to 64 encodes may share one submit.
+ * Throws `InvalidArgumentError` on an unknown mapping.
+ */
 export function createPixelImage(engine: Engine, options: ImageMappingOptions = {}): PixelImage {
   const label = options.label ?? 'PixelImage';
   const mapping = mappingFields(label, options); // checked before anything is allocated

@@ -50,6 +50,10 @@ export interface ObjectiveEncodeOptions {
   valueSlot?: number;
 }
 
+/**
+ * Feature objectives on the GPU (featureMatch, channel, neuron, deepDream), each a loss to minimize: an
+ * encode writes dL/dh into a gradient shaped like the layer and leaves L in a slot of `values`.
+ */
 export interface OptvisObjectives {
   /** Records the objective's pass and the sum of its partials; L lands in values[valueSlot] (default 0). */
   encode(encoder: GPUCommandEncoder, io: ObjectiveIo, objective: FeatureObjective, options?: ObjectiveEncodeOptions): void;
@@ -58,6 +62,7 @@ export interface OptvisObjectives {
   /** float32 [valueSlots]: L of the last objective encoded into each slot (unweighted). */
   readonly values: GPUBuffer;
   readonly valueSlots: number;
+  /** Destroys `values` and the kernel's uniform and scratch buffers; the tensors passed in stay the caller's. */
   destroy(): void;
 }
 
@@ -157,6 +162,11 @@ function buildPipelines(device: GPUDevice) {
   return { bindGroupLayout, ...byEntry, sum_partials: pipeline('sum_partials') };
 }
 
+/**
+ * Creates the objective kernels; pipelines are compiled once per device. `valueSlots` (default 8) sizes
+ * `values`, `uniformSlots` (default 64) bounds the encodes per submit. Throws `InvalidArgumentError` when
+ * `valueSlots` is not an integer ≥ 1.
+ */
 export function createOptvisObjectives(engine: Engine, options: OptvisObjectivesOptions = {}): OptvisObjectives {
   const label = options.label ?? 'OptvisObjectives';
   const valueSlots = options.valueSlots ?? 8;

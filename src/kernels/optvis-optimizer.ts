@@ -48,6 +48,10 @@ export interface OptimizerStatus {
   firstIndex: number | null;
 }
 
+/**
+ * The optimizer of one parameter tensor `x` (Adam or SGD with momentum): its moments, step count and
+ * non-finite status. Steps update `x` in place and are recorded into the caller's encoder.
+ */
 export interface OptimizerState {
   readonly x: GpuTensor;
   /** Steps recorded since creation or the last reset: Adam's t. */
@@ -62,6 +66,7 @@ export interface OptimizerState {
   step(encoder: GPUCommandEncoder, grad: GpuTensor): void;
   /** Zeroes the moments and the step count, and clears the status (queued: before the next submit). */
   reset(): void;
+  /** Clears `status` (queued with `queue.writeBuffer`: it takes effect before the next submit). */
   resetStatus(): void;
   /** Reads the status back (a few bytes; once per frame at most). */
   readStatus(): Promise<OptimizerStatus>;
@@ -108,6 +113,10 @@ export function zeroGradient(encoder: GPUCommandEncoder, grad: GpuTensor): void 
   encoder.clearBuffer(grad.buffer, 0, grad.byteLength);
 }
 
+/**
+ * Creates Adam state for `x` (which stays the caller's), with zeroed moments m and v shaped like it.
+ * Throws `InvalidArgumentError` on an option out of range, `DeviceLimitError` when `x` does not fit one binding.
+ */
 export function createAdamState(engine: Engine, x: GpuTensor, options: AdamOptions = {}): OptimizerState {
   const o = resolveAdamOptions(options);
   return createState(engine, x, options, 'adam', o.learningRate, (t) => ({
@@ -125,6 +134,10 @@ export function createAdamState(engine: Engine, x: GpuTensor, options: AdamOptio
   }));
 }
 
+/**
+ * Creates SGD-with-momentum state for `x` (which stays the caller's), with a zeroed velocity shaped like it.
+ * Throws `InvalidArgumentError` on an option out of range, `DeviceLimitError` when `x` does not fit one binding.
+ */
 export function createSgdState(engine: Engine, x: GpuTensor, options: SgdOptions = {}): OptimizerState {
   const o = resolveSgdOptions(options);
   return createState(engine, x, options, 'sgd', o.learningRate, () => ({

@@ -18,6 +18,7 @@ export type RegularizerTerm =
   | { kind: 'alphaNorm'; weight: number; alpha?: number }
   | { kind: 'l2'; weight: number };
 
+/** The tensors of one regularizer encode: the image `x` is read, its gradient `grad` is added into. */
 export interface RegularizerIo {
   /** Gradient, same shape as x: receives += weight · ∂R/∂x. */
   grad: GpuTensor;
@@ -25,6 +26,10 @@ export interface RegularizerIo {
   x: GpuTensor;
 }
 
+/**
+ * Image regularizers (total variation, α-norm, L2) on the GPU: each encode adds λ·∂R/∂x to a gradient in
+ * place and leaves R in a slot of `values`, for the loss curve.
+ */
 export interface OptvisRegularizers {
   /**
    * Records the term's pass and the sum of its partials into `encoder`; R lands in values[valueSlot].
@@ -34,6 +39,7 @@ export interface OptvisRegularizers {
   /** float32 [valueSlots]: R of the last term encoded into each slot (unweighted). */
   readonly values: GPUBuffer;
   readonly valueSlots: number;
+  /** Destroys `values` and the kernel's uniform and scratch buffers; `x` and `grad` stay the caller's. */
   destroy(): void;
 }
 
@@ -43,7 +49,9 @@ export interface OptvisRegularizersOptions {
   uniformSlots?: number;
 }
 
+/** β of total variation when a term gives none: 2, squared differences (Mahendran & Vedaldi). */
 export const DEFAULT_TV_BETA = 2;
+/** α of the α-norm when a term gives none: 6 (Mahendran & Vedaldi). */
 export const DEFAULT_ALPHA = 6;
 /** ε inside the TV power when β < 2 (0 otherwise): keeps β(a²+b²+ε)^{β/2−1}·a finite where a = b = 0. */
 export const DEFAULT_TV_EPSILON = 1e-8;
@@ -102,6 +110,11 @@ function buildPipelines(device: GPUDevice) {
   };
 }
 
+/**
+ * Creates the regularizer kernels; pipelines are compiled once per device. `valueSlots` (default 8) sizes
+ * `values`, `uniformSlots` (default 64) bounds the encodes per submit. Throws `InvalidArgumentError` when
+ * `valueSlots` is not an integer ≥ 1.
+ */
 export function createOptvisRegularizers(engine: Engine, options: OptvisRegularizersOptions = {}): OptvisRegularizers {
   const label = options.label ?? 'OptvisRegularizers';
   const valueSlots = options.valueSlots ?? 8;

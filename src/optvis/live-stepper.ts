@@ -5,6 +5,7 @@
 import type { Optimization } from './optimize';
 import type { LossReading } from './stepper';
 
+/** The frame budget and the callbacks of `createLiveStepper`. */
 export interface LiveStepperOptions {
   /** Milliseconds of a frame the steps may take (default 12). */
   budgetMs?: number;
@@ -12,9 +13,11 @@ export interface LiveStepperOptions {
   maxStepsPerFrame?: number;
   /** A loss read landed: the reading, and the steps per second since the start or the last restart(). */
   onLoss(reading: LossReading, stepsPerSecond: number): void;
+  /** A loss read failed; the next frame reads again. */
   onError(error: unknown): void;
 }
 
+/** Steps one optimization from a frame loop, as many steps a frame as fit the budget. */
 export interface LiveStepper {
   /** The frame's steps (none once the optimization has stopped), and a loss read if none is in flight. */
   frame(): void;
@@ -22,6 +25,10 @@ export interface LiveStepper {
   restart(): void;
 }
 
+/**
+ * Drives `optimization` from a frame loop: call `frame()` once per frame. It starts at one step a frame and
+ * adapts after each loss read; destroying the optimization stays the caller's job.
+ */
 export function createLiveStepper(optimization: Optimization, options: LiveStepperOptions): LiveStepper {
   const budgetMs = options.budgetMs ?? 12;
   const maxSteps = options.maxStepsPerFrame ?? 16;

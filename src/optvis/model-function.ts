@@ -2,6 +2,7 @@
 // checked here; the differentiable forward that uses them is src/interop/tfjs/optvis-model.ts.
 import { invalidArgument } from '../core/errors';
 
+/** Where the optimized image enters the model, and the value range it is given in. */
 export interface ModelInputOptions {
   /**
    * GraphModel only: the node that receives the float image, by name. Default: the model's input, which

@@ -29,6 +29,10 @@ export interface WeightedTerm {
   readonly term: FeatureTerm | ImageTerm;
 }
 
+/**
+ * A loss to minimize: named, weighted terms on layers' activations and on the image. Compose with `add`,
+ * `mul` and `Objective.sum`; the name is built as you go. Plain data: `createOptimization` compiles it.
+ */
 export class Objective {
   /** "0.5·tv(β=2) + channel(conv2, 3)": built as the objective is composed. */
   readonly name: string;
@@ -41,6 +45,7 @@ export class Objective {
     this.terms = Object.freeze([...terms]);
   }
 
+  /** this + other: both objectives' terms, in order. Throws `InvalidArgumentError` if `other` is not an Objective. */
   add(other: Objective): Objective {
     invalidArgument(other instanceof Objective, () => `Objective.add: expected an Objective; got ${describe(other)}.`);
     return new Objective(`${this.name} + ${other.name}`, [...this.terms, ...other.terms]);
@@ -53,6 +58,7 @@ export class Objective {
     return new Objective(`${formatNumber(k)}·${inner}`, this.terms.map((t) => ({ ...t, weight: t.weight * k })));
   }
 
+  /** The sum of a non-empty list, added left to right; throws `InvalidArgumentError` on an empty one. */
   static sum(list: readonly Objective[]): Objective {
     invalidArgument(Array.isArray(list) && list.length > 0, () => 'Objective.sum: expected a non-empty list of objectives.');
     return list.slice(1).reduce((sum, next) => sum.add(next), list[0]!);
@@ -65,6 +71,10 @@ export class Objective {
   }
 }
 
+/**
+ * Feature inversion at `layer`: L = ‖h − target‖² / ‖target‖², with `target` the layer's activations for the
+ * image to recover (same shape, not all zeros). The caller keeps `target` alive while optimizing, then destroys it.
+ */
 export function featureMatch(layer: string, target: GpuTensor): Objective {
   checkLayer('featureMatch', layer);
   invalidArgument(
@@ -74,12 +84,17 @@ export function featureMatch(layer: string, target: GpuTensor): Objective {
   return single(`featureMatch(${layer})`, { kind: 'featureMatch', layer, target });
 }
 
+/** Maximizes channel `c` of `layer`: L = −mean of h[n, y, x, c] over the batch and every position. */
 export function channel(layer: string, c: number): Objective {
   checkLayer('channel', layer);
   checkIndex('channel', 'channel', c);
   return single(`channel(${layer}, ${c})`, { kind: 'channel', layer, channel: c });
 }
 
+/**
+ * Maximizes one unit of `layer`: L = −h[y, x, c] (averaged over the batch). Give both y and x, or neither for
+ * the centre (⌊H/2⌋, ⌊W/2⌋).
+ */
 export function neuron(layer: string, c: number, y?: number, x?: number): Objective {
   checkLayer('neuron', layer);
   checkIndex('neuron', 'channel', c);
@@ -90,6 +105,7 @@ export function neuron(layer: string, c: number, y?: number, x?: number): Object
   return single(`neuron(${layer}, ${c}${at})`, { kind: 'neuron', layer, channel: c, ...(y === undefined ? {} : { y, x }) });
 }
 
+/** Amplifies whatever `layer` responds to: L = −mean(h²) over the layer (DeepDream). */
 export function deepDream(layer: string): Objective {
   checkLayer('deepDream', layer);
   return single(`deepDream(${layer})`, { kind: 'deepDream', layer });
@@ -107,6 +123,7 @@ export function alphaNorm(alpha = 6): Objective {
   return single(`alphaNorm(α=${formatNumber(alpha)})`, { kind: 'alphaNorm', alpha });
 }
 
+/** Σ x² over the image's pixels: a plain penalty on their size. */
 export function l2(): Objective {
   return single('l2', { kind: 'l2' });
 }

@@ -17,6 +17,7 @@ import { resolveModelInput } from './model-function';
 import type { ParameterizationSpec } from './parameterization';
 import type { Transform } from './transforms';
 
+/** What to optimize and how. The presets `activationMaximization` and `inversion` give everything but `model`. */
 export interface OptimizationOptions extends ModelInputOptions {
   model: CapturableModel;
   /** A loss to minimize (see objectives.ts: channel() and friends are Lucid's objectives negated). */
@@ -33,6 +34,7 @@ export interface OptimizationOptions extends ModelInputOptions {
 
 export type { LossReading } from './stepper';
 
+/** Feature inversion or activation maximization in progress on the GPU: step it, read its loss, draw its image. */
 export interface Optimization {
   /** [1, H, W, 3] in [0, 1]: the current image, rewritten after every step. A view draws it every frame. */
   readonly image: GpuTensor;
@@ -46,9 +48,15 @@ export interface Optimization {
   readonly stopReason: string | null;
   /** Back to the seeded initial parameters, step 0, running. */
   reset(): void;
+  /** Destroys every buffer and kernel it made, `image` included; the model and the targets stay the caller's. */
   destroy(): void;
 }
 
+/**
+ * Sets up an optimization: compiles the objective, builds the model's differentiable forward, measures the
+ * featureMatch targets, allocates the GPU state and submits the initial image. Throws `InvalidArgumentError`
+ * on bad options, an objective that reads no layer, or a term that does not fit its layer.
+ */
 export async function createOptimization(engine: Engine, options: OptimizationOptions): Promise<Optimization> {
   invalidArgument(options !== null && typeof options === 'object', () => 'createOptimization: expected options { model, objective, parameterization, … }.');
   const { model, objective, parameterization, transforms = null, seed = 0 } = options;

@@ -18,6 +18,7 @@ interface Common {
   readonly clamp: ClampRange | null;
 }
 
+/** A checked optimizer, plain data: its hyperparameters, learning-rate schedule and clamp. Made by `adam` or `sgd`. */
 export type OptimizerSpec =
   | (Common & { readonly kind: 'adam'; readonly beta1: number; readonly beta2: number; readonly epsilon: number })
   | (Common & { readonly kind: 'sgd'; readonly momentum: number; readonly nesterov: boolean });

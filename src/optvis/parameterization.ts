@@ -7,6 +7,7 @@ import { createFftImage, createPixelImage, decorrelationMatrix, type ImageMappin
 import { GpuTensor, createTensorBuffer } from '../memory/gpu-tensor';
 import { normalFloats } from './random';
 
+/** Options of `pixels`: the image size (integers ≥ 2) and how the parameters become colours. */
 export interface PixelsOptions {
   height: number;
   width: number;
@@ -18,6 +19,10 @@ export interface PixelsOptions {
   sd?: number;
 }
 
+/**
+ * Options of `fft`: the image size (integers ≥ 2), the spectrum's decay, colour decorrelation (default true)
+ * and the standard deviation of the seeded initial noise (default 0.01).
+ */
 export interface FftOptions {
   height: number;
   width: number;
@@ -27,10 +32,15 @@ export interface FftOptions {
   sd?: number;
 }
 
+/** What the optimizer changes and how it becomes the [1, H, W, 3] image in [0, 1]; made by `pixels` or `fft`. */
 export type ParameterizationSpec =
   | { readonly kind: 'pixels'; readonly height: number; readonly width: number; readonly decorrelate: boolean; readonly mapping: ImageMapping; readonly sd: number }
   | { readonly kind: 'fft'; readonly height: number; readonly width: number; readonly decorrelate: boolean; readonly decayPower: number; readonly sd: number };
 
+/**
+ * Per-pixel parameterization: parameters [1, H, W, 3], colour-decorrelated by default, mapped by σ or a clamp.
+ * Throws `InvalidArgumentError` on a bad option.
+ */
 export function pixels(options: PixelsOptions): ParameterizationSpec {
   const { height, width } = checkSize('pixels', options);
   const mapping = options.mapping ?? 'sigmoid';
@@ -38,6 +48,10 @@ export function pixels(options: PixelsOptions): ParameterizationSpec {
   return Object.freeze({ kind: 'pixels', height, width, decorrelate: options.decorrelate ?? true, mapping, sd: checkSd('pixels', options.sd) });
 }
 
+/**
+ * Lucid's default parameterization: a Fourier spectrum [2, 1, 3, H, ⌊W/2⌋ + 1] scaled by 1/f^decayPower, with
+ * decorrelated colours and a sigmoid. Throws `InvalidArgumentError` on a bad option.
+ */
 export function fft(options: FftOptions): ParameterizationSpec {
   const { height, width } = checkSize('fft', options);
   const decayPower = options.decayPower ?? 1;

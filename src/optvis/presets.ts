@@ -26,6 +26,7 @@ export const MOVENET_INPUT: Readonly<ModelInputOptions> = Object.freeze({
   inputRange: Object.freeze([0, 255]) as unknown as readonly [number, number],
 });
 
+/** A preset's choices, to spread into `createOptimization`'s options beside `model`. */
 export interface PresetOptions {
   objective: Objective;
   parameterization: ParameterizationSpec;
@@ -43,6 +44,7 @@ export function activationMaximization(o: { layer: string; channel: number; heig
   };
 }
 
+/** Defaults of `inversion`: M&V's α, β and normalization constants; our tuned weights, SGD settings and run length. */
 export const INVERSION_DEFAULTS = Object.freeze({
   alpha: 6,
   beta: 2,
@@ -58,6 +60,7 @@ export const INVERSION_DEFAULTS = Object.freeze({
   steps: 200,
 });
 
+/** Options of `inversion`; the weights, learning rate and steps default to `INVERSION_DEFAULTS`. */
 export interface InversionOptions {
   layer: string;
   /** The layer's activations for the original image. */

@@ -5,6 +5,7 @@ import { InvalidArgumentError, NonFiniteError } from '../core/errors';
 import type { HeadFusion } from '../kernels/attention-rollout';
 import { randomFloats } from './random';
 
+/** Options of `referenceAttentionRollout`: `fusion` defaults to 'mean', `discardRatio` to 0. */
 export interface ReferenceRolloutOptions {
   fusion?: HeadFusion;
   /** In [0, 1): per row, entries below the row's (floor(ratio·n) + 1)-th smallest become 0. */

@@ -7,8 +7,10 @@
 // Statistics cover the finite values of every batch item and position; NaN and ±Inf are only counted.
 // A record with no finite value has min = max = mean = std = max|v| = 0.
 
+/** Floats in one statistics record (the last one is padding, always 0). */
 export const STATS_RECORD_FLOATS = 8;
 
+/** Index of each statistic within a record. */
 export const STATS_FIELD = Object.freeze({
   min: 0,
   max: 1,
@@ -19,11 +21,16 @@ export const STATS_FIELD = Object.freeze({
   absMax: 6,
 });
 
+/**
+ * The range a feature map is normalized against before its colormap: the channel's min..max, the layer's
+ * min..max, ±max|v| of the channel ('symmetric'), or the channel's mean ± k·std ('robust').
+ */
 export type FeatureNormalization = 'channel' | 'layer' | 'symmetric' | 'robust';
 
 /** The order of the normalization modes as the shaders number them. */
 export const NORMALIZATION_MODES: readonly FeatureNormalization[] = Object.freeze(['channel', 'layer', 'symmetric', 'robust']);
 
+/** One layer's activations on the CPU: `values` dense in `layout`, [batch, H, W, C] or [batch, C, H, W]. */
 export interface ReferenceFeatureInput {
   values: ArrayLike<number>;
   batch: number;

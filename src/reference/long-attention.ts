@@ -3,6 +3,7 @@
 // visible has L = -Infinity, entropy 0 and P = 0.
 import type { TileRequest } from '../kernels/attention-tiles';
 
+/** Inputs of the long-attention references; `scale` defaults to 1/√d, `keyLength` to nk. */
 export interface ReferenceLongInput {
   /** [heads, nq, d] row-major */
   q: ArrayLike<number>;
@@ -17,6 +18,7 @@ export interface ReferenceLongInput {
   keyLength?: number;
 }
 
+/** Per-row statistics of the scores, [heads, nq] each, as the GPU row-stats kernel computes them. */
 export interface ReferenceRowStats {
   /** [heads, nq] row maximum of the scores; -Infinity for a row with nothing visible. */
   m: Float64Array;
@@ -45,6 +47,7 @@ export function referenceScoreRow(input: ReferenceLongInput, head: number, i: nu
   }
 }
 
+/** Row maximum, log-sum-exp and entropy of every row of P, in float64. */
 export function referenceRowStats(input: ReferenceLongInput): ReferenceRowStats {
   const { heads, nq, nk } = input;
   const m = new Float64Array(heads * nq).fill(-Infinity);

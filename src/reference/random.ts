@@ -20,6 +20,10 @@ export function randomFloats(length: number, seed: number, amplitude = 1): Float
   return out;
 }
 
+/**
+ * Largest |actual[i] − expected[i]|; Infinity if any difference is NaN (a NaN on either side, or ∞ − ∞).
+ * Throws when the lengths differ.
+ */
 export function maxAbsDifference(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
   if (actual.length !== expected.length) throw new Error(`length ${actual.length} vs ${expected.length}`);
   let worst = 0;

@@ -1,7 +1,7 @@
 // The Optimization object behind createOptimization: GPU state, one step, the loss readout and the stop on
 // a non-finite loss or gradient. See optimize.ts for the data flow of a step.
 import type { Engine } from '../core/engine';
-import { invalidArgument } from '../core/errors';
+import { InvalidArgumentError, invalidArgument } from '../core/errors';
 import { activationShapes, imageGradient } from '../interop/tfjs/optvis-gradient';
 import type { DifferentiableModel } from '../interop/tfjs/optvis-model';
 import { tensorFromTf } from '../interop/tfjs/tensors';
@@ -9,14 +9,15 @@ import { createAdamState, createSgdState, type OptimizerState } from '../kernels
 import { createOptvisRegularizers, type RegularizerTerm } from '../kernels/optvis-regularizers';
 import { GpuTensor, createTensorBuffer } from '../memory/gpu-tensor';
 import { readBufferRange } from '../memory/readback';
-import { createFeatureTerms } from './feature-terms';
+import { createFeatureTerms, type FeatureTerms } from './feature-terms';
 import type { CompiledObjective, ImageTerm, Objective } from './objectives';
 import { learningRateAt, type OptimizerSpec } from './optimizers';
 import type { Optimization } from './optimize';
 import { createImageParameters, type ParameterizationSpec } from './parameterization';
 import { uniformSource } from './random';
-import { sampleTransforms, type Transform } from './transforms';
+import { drawnSize, sampleTransforms, sizeProbes, type Transform, type TransformDraw } from './transforms';
 
+/** One step's loss as read back: the weighted total and every term's own value. */
 export interface LossReading {
   /** Σ weight · value over the terms. */
   total: number;
@@ -35,6 +36,28 @@ export interface StepperConfig {
   optimizer: OptimizerSpec;
   seed: number;
   label: string;
+}
+
+/**
+ * Forwards at setup: channels in range, a neuron inside its layer, a featureMatch target's shape. Terms that
+ * depend on the layer's size are checked at every size the transforms can give the image (scale varies it),
+ * so that a step later on cannot fail; the others at one.
+ */
+function checkTerms(config: StepperConfig, features: FeatureTerms, shapesAfter: (draws: TransformDraw[]) => number[][]): void {
+  const { height, width } = config.parameterization;
+  const probes = config.transforms ? sizeProbes(config.transforms, height, width) : [[]];
+  const sizeDependent = config.compiled.layers.some(({ terms }) =>
+    terms.some(({ term }) => term.kind === 'featureMatch' || (term.kind === 'neuron' && term.y !== undefined)));
+  for (const draws of sizeDependent ? probes : probes.slice(0, 1)) {
+    try {
+      features.check(shapesAfter(draws));
+    } catch (error) {
+      if (!sizeDependent || probes.length === 1 || !(error instanceof InvalidArgumentError)) throw error;
+      const size = drawnSize(draws, height, width);
+      throw new InvalidArgumentError(`${error.message} (The transforms give the model images of ${probes.length} sizes; ` +
+        `this is at ${size.height}×${size.width}.)`);
+    }
+  }
 }
 
 export async function createStepper(engine: Engine, config: StepperConfig): Promise<Optimization> {
@@ -75,9 +98,7 @@ export async function createStepper(engine: Engine, config: StepperConfig): Prom
       });
     };
     start();
-    // One forward at setup: channels in range, neuron inside the layer, the featureMatch target's shape.
-    const probeDraws = config.transforms ? sampleTransforms(config.transforms, height, width, uniformSource(seed)) : [];
-    features.check(activationShapes(forward, params.image, probeDraws));
+    checkTerms(config, features, (draws) => activationShapes(forward, params.image, draws));
 
     const stepOnce = () => {
       optimizer.learningRate = learningRateAt(spec, steps);

@@ -4,8 +4,13 @@
 // rotation's bilinear taps are computed here, in plain TypeScript, where they can be unit-tested.
 import { invalidArgument } from '../core/errors';
 
+/** How `pad` fills the border: with `value`, or mirrored without ('reflect') or with ('symmetric') the edge pixels. */
 export type PadMode = 'constant' | 'reflect' | 'symmetric';
 
+/**
+ * An image transform applied before the model at every step, as data: made by `pad`, `jitter`, `scale`,
+ * `rotate` and `compose`. Its random parameters are drawn anew each step from the optimization's seed.
+ */
 export type Transform =
   | { readonly kind: 'pad'; readonly size: number; readonly mode: PadMode; readonly value: number }
   | { readonly kind: 'jitter'; readonly distance: number }
@@ -50,6 +55,7 @@ export function rotate(degrees: readonly number[]): Transform {
   return Object.freeze({ kind: 'rotate', degrees: Object.freeze([...degrees]) });
 }
 
+/** The transforms applied one after the other, as one Transform. */
 export function compose(...transforms: Transform[]): Transform {
   for (const t of transforms) invalidArgument(t !== null && typeof t === 'object' && 'kind' in t, () => 'compose: every argument must be a Transform.');
   return Object.freeze({ kind: 'compose', transforms: Object.freeze([...transforms]) });
@@ -110,6 +116,33 @@ export function sampleTransforms(transform: Transform, height: number, width: nu
   };
   visit(transform);
   return draws;
+}
+
+/**
+ * One draw list per distinct size that the transform can give an image of height × width: every scale
+ * factor, crops and angles at one choice each (they do not make sizes vary). A setup that runs the model
+ * on each knows every layer shape the steps can meet.
+ */
+export function sizeProbes(transform: Transform, height: number, width: number): TransformDraw[][] {
+  type Branch = { draws: TransformDraw[]; height: number; width: number };
+  let branches: Branch[] = [{ draws: [], height, width }];
+  const visit = (t: Transform): void => {
+    if (t.kind === 'compose') return t.transforms.forEach(visit);
+    const choices = t.kind === 'scale' ? t.factors.length : 1;
+    // Branches of one size have the same futures: keep one per size.
+    const bySize = new Map<string, Branch>();
+    for (const branch of branches) {
+      for (let i = 0; i < choices; i++) {
+        const draws = sampleTransforms(t, branch.height, branch.width, () => (i + 0.5) / choices);
+        const size = drawnSize(draws, branch.height, branch.width);
+        const key = `${size.height}×${size.width}`;
+        if (!bySize.has(key)) bySize.set(key, { draws: [...branch.draws, ...draws], ...size });
+      }
+    }
+    branches = [...bySize.values()];
+  };
+  visit(transform);
+  return branches.map((branch) => branch.draws);
 }
 
 /** The size an image of height × width has after the draws. */

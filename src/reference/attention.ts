@@ -3,6 +3,10 @@
 // reported (throws) or treated as masked.
 import { NonFiniteError } from '../core/errors';
 
+/**
+ * Inputs of `referenceAttentionWeights`. `scale` defaults to 1/√d, `keyLength` to nk; `nonFinite` chooses
+ * whether a NaN/±Inf score throws `NonFiniteError` (the default) or is masked like the GPU kernel does.
+ */
 export interface ReferenceAttentionInput {
   /** [batch, nq, d] row-major */
   q: ArrayLike<number>;
@@ -35,7 +39,7 @@ export function referenceAttentionWeights(input: ReferenceAttentionInput): Float
         let s = dot * scale;
         if (!Number.isFinite(s)) {
           if (input.nonFinite !== 'mask') {
-            throw new NonFiniteError(`reference: score at head ${b}, query ${i}, key ${j} is ${s}.`);
+            throw new NonFiniteError(`reference: score at batch item ${b}, query ${i}, key ${j} is ${s}.`);
           }
           s = -Infinity;
         }

@@ -265,6 +265,17 @@ describe('bad input', () => {
       .rejects.toThrow("featureMatch: the target must have the shape of layer 'conv2' for this image, [1, 7, 5, 8]; got [1, 7, 5, 5].");
     dispose();
   });
+  it('a target that fits one size the transforms give the image but not another fails at setup, naming the size', async () => {
+    const { target, dispose } = await captureTarget('conv2', 2);
+    // pad(2) then jitter(4) keeps 17×13: accepted. scale([1, 0.5]) sometimes halves it: rejected before any step.
+    const kept = await createOptimization(engine(), { ...base(), objective: featureMatch('conv2', target), transforms: compose(pad(2), jitter(4)) });
+    kept.step(2);
+    expect(kept.steps).toBe(2);
+    kept.destroy();
+    await expect(createOptimization(engine(), { ...base(), objective: featureMatch('conv2', target), transforms: scale([1, 0.5]) }))
+      .rejects.toThrow(/featureMatch: the target must have the shape of layer 'conv2' for this image, \[1, 3, 2, 8\]; got \[1, 7, 5, 8\]\. \(The transforms give the model images of 2 sizes; this is at 8×6\.\)/);
+    dispose();
+  });
   it('an objective without a layer, an int32 input node on a LayersModel', async () => {
     await expect(createOptimization(engine(), { ...base(), objective: totalVariation() })).rejects.toThrow(/reads no layer/);
     await expect(createOptimization(engine(), { ...base(), objective: channel('conv1', 0), inputNode: 'x' })).rejects.toThrow(/inputNode is for GraphModels/);

@@ -11,7 +11,7 @@ import { fft, pixels } from '../../src/optvis/parameterization';
 import { inversion, activationMaximization, INVERSION_DEFAULTS } from '../../src/optvis/presets';
 import { normalFloats } from '../../src/optvis/random';
 import {
-  compose, drawnSize, jitter, largestSize, pad, rotate, rotationTaps, sampleTransforms, scale, standardTransforms,
+  compose, drawnSize, jitter, largestSize, pad, rotate, rotationTaps, sampleTransforms, scale, sizeProbes, standardTransforms,
 } from '../../src/optvis/transforms';
 import { resolveModelInput } from '../../src/optvis/model-function';
 
@@ -117,6 +117,30 @@ describe('transforms', () => {
     expect(largestSize(t, 64, 64)).toEqual({ height: 84, width: 84 }); // 64 + 24 − 8, × 1.1, − 4
     for (const s of sizes) expect(s >= 68 && s <= 84, `size ${s}`).toBe(true);
     expect(sizes.size).toBeGreaterThan(5);
+  });
+
+  it('size probes: one draw list per size the transforms can give, every such size', () => {
+    const sizesOf = (probes: ReturnType<typeof sizeProbes>, h: number, w: number) =>
+      probes.map((draws) => drawnSize(draws, h, w)).map((s) => `${s.height}×${s.width}`);
+    // Lucid's standard transforms on 64×64: padded and jittered to 80, each factor's truncation, then − 4.
+    const standard = sizesOf(sizeProbes(standardTransforms(), 64, 64), 64, 64);
+    const expected = new Set(Array.from({ length: 11 }, (_, i) => Math.trunc((1 + (i - 5) / 50) * 80) - 4).map((s) => `${s}×${s}`));
+    expect(new Set(standard)).toEqual(expected);
+    expect(standard.length).toBe(expected.size); // no size twice
+    // Every size that random draws reach is probed.
+    const random = sequence(Array.from({ length: 89 }, (_, i) => (i * 0.6180339887) % 1));
+    for (let i = 0; i < 300; i++) {
+      const s = drawnSize(sampleTransforms(standardTransforms(), 64, 64, random), 64, 64);
+      expect(expected.has(`${s.height}×${s.width}`)).toBe(true);
+    }
+    // Two scales branch: 10×9 → {5×4, 10×9} → jitter 2 → {3×2, 8×7} → ×{1, 2} → four sizes.
+    const two = sizesOf(sizeProbes(compose(scale([0.5, 1]), jitter(2), scale([1, 2])), 10, 9), 10, 9);
+    expect(new Set(two)).toEqual(new Set(['3×2', '6×4', '8×7', '16×14']));
+    expect(two.length).toBe(4);
+    // Without scale, one probe.
+    expect(sizeProbes(compose(pad(2), jitter(4), rotate([5, 10])), 10, 9)).toHaveLength(1);
+    // What cannot be applied at one of the sizes throws here, not at some later step.
+    expect(() => sizeProbes(compose(scale([1, 0.5]), jitter(6)), 12, 12)).toThrow(/image is 6×6 here; it must be larger than 6/);
   });
 
   it('rejects what cannot be applied', () => {

@@ -33,6 +33,9 @@ export function createLiveStepper(optimization: Optimization, options: LiveStepp
   const budgetMs = options.budgetMs ?? 12;
   const maxSteps = options.maxStepsPerFrame ?? 16;
   let [stepsPerFrame, reading, since, stepsSince] = [1, false, performance.now(), 0];
+  // A read that was in flight at restart() is dropped when it lands: its loss is of the old run, and
+  // timing it against the new start would make the rate (and the steps per frame) jump.
+  let generation = 0;
   return {
     frame() {
       if (optimization.state !== 'running') return;
@@ -40,21 +43,25 @@ export function createLiveStepper(optimization: Optimization, options: LiveStepp
       stepsSince += stepsPerFrame;
       if (reading) return;
       reading = true;
+      const started = generation;
       optimization.readLoss().then(
         (loss) => {
+          if (started !== generation) return;
           reading = false;
           const msPerStep = (performance.now() - since) / Math.max(stepsSince, 1);
           stepsPerFrame = Math.max(1, Math.min(maxSteps, Math.floor(budgetMs / msPerStep)));
           options.onLoss(loss, 1000 / msPerStep);
         },
         (error) => {
+          if (started !== generation) return;
           reading = false;
           options.onError(error);
         },
       );
     },
     restart() {
-      [stepsPerFrame, since, stepsSince] = [1, performance.now(), 0];
+      generation++;
+      [stepsPerFrame, reading, since, stepsSince] = [1, false, performance.now(), 0];
     },
   };
 }

@@ -3,6 +3,7 @@
 //   world = centre + (pixel − viewport / 2) / scale,   pixels with y down, (0, 0) the top-left corner.
 // `version` increments on every change, so a view rewrites its uniforms only when something moved.
 
+/** An axis-aligned rectangle in world units; (x, y) is its top-left corner (y grows down). */
 export interface WorldRect {
   x: number;
   y: number;
@@ -10,11 +11,13 @@ export interface WorldRect {
   height: number;
 }
 
+/** A 2-D point; world units or pixels, as the API that takes or returns it says. */
 export interface Point {
   x: number;
   y: number;
 }
 
+/** Limits for a `Camera`'s fit and zoom; all optional. */
 export interface CameraOptions {
   /** Pixels left free around the content when fitting (default 0). */
   padding?: number;
@@ -24,6 +27,11 @@ export interface CameraOptions {
   maxScale?: number;
 }
 
+/**
+ * A 2-D pan/zoom camera: `world = centre + (pixel − viewport / 2) / scale`, pixels with y down from the
+ * top-left of the target. Pure math, no DOM. `version` increments on every change, so a view can rewrite
+ * its uniforms only when something moved.
+ */
 export class Camera {
   centerX = 0;
   centerY = 0;
@@ -83,12 +91,14 @@ export class Camera {
     return Math.min(free(this.width) / b.width, free(this.height) / b.height);
   }
 
+  /** Maps a target pixel (y down, from the top-left) to world units; writes into `out` and returns it. */
   pixelToWorld(px: number, py: number, out: Point = { x: 0, y: 0 }): Point {
     out.x = this.centerX + (px - this.width / 2) / this.scale;
     out.y = this.centerY + (py - this.height / 2) / this.scale;
     return out;
   }
 
+  /** Maps a world point to target pixels (y down, from the top-left); writes into `out` and returns it. */
   worldToPixel(wx: number, wy: number, out: Point = { x: 0, y: 0 }): Point {
     out.x = (wx - this.centerX) * this.scale + this.width / 2;
     out.y = (wy - this.centerY) * this.scale + this.height / 2;

@@ -3,6 +3,7 @@
 import { invalidArgument } from '../core/errors';
 import { COLORMAP_HEX } from './colormap-data';
 
+/** The name of a colormap Glassbox ships, such as `'viridis'`; `colormapNames` lists them all. */
 export type ColormapName = keyof typeof COLORMAP_HEX;
 
 /** Every colormap Glassbox ships: perceptually uniform sequential maps, grey, and coolwarm (diverging). */
@@ -11,12 +12,14 @@ export const colormapNames = Object.freeze(Object.keys(COLORMAP_HEX) as Colormap
 /** Number of entries in every colormap. */
 export const COLORMAP_SIZE = 256;
 
+/** A named colormap decoded to a 256-entry RGBA8 lookup table. */
 export interface Colormap {
   readonly name: ColormapName;
   /** 256 × RGBA, alpha 255: ready for writeTexture into a 256×1 rgba8unorm texture. */
   readonly rgba: Uint8Array<ArrayBuffer>;
 }
 
+/** True when `name` is a string naming a shipped colormap; use it to check user input before `colormap`. */
 export function isColormapName(name: unknown): name is ColormapName {
   return typeof name === 'string' && Object.hasOwn(COLORMAP_HEX, name);
 }
@@ -36,6 +39,10 @@ export function colormapRgba(name: ColormapName): Uint8Array<ArrayBuffer> {
   return rgba;
 }
 
+/**
+ * The named colormap, decoded afresh, so the caller may modify its bytes.
+ * Throws `InvalidArgumentError` for an unknown name.
+ */
 export function colormap(name: ColormapName): Colormap {
   return { name, rgba: colormapRgba(name) };
 }

@@ -6,6 +6,7 @@ import type { GpuTensor } from '../memory/gpu-tensor';
 import { encodePng } from '../export/png';
 import { imageShape } from './image/image-shape';
 
+/** Options for `exportPng`. */
 export interface ExportPngOptions {
   /** Integer magnification, each texel becoming a scale × scale block (nearest; default 1). */
   scale?: number;

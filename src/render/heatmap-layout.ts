@@ -8,6 +8,10 @@ import type { WorldRect } from './camera';
 /** Gap between tiles, as a fraction of the larger side of one matrix. */
 export const TILE_GAP_FRACTION = 0.1;
 
+/**
+ * Where each head's matrix lies in world space, one world unit per cell: key along x, query along y (row 0
+ * at the top), tiles row by row. Made by `heatmapLayout`.
+ */
 export interface HeatmapLayout {
   /** Heads in the tensor (every leading axis flattened) and the matrix size of each. */
   readonly heads: number;
@@ -23,6 +27,7 @@ export interface HeatmapLayout {
   readonly bounds: WorldRect;
 }
 
+/** One attention weight: `head` (index over the flattened leading axes), `query` row and `key` column. */
 export interface HeatmapCell {
   head: number;
   query: number;

@@ -16,8 +16,13 @@ import { HEATMAP_VIEW_UNIFORMS, heatmapPipelines } from './heatmap-pipelines';
 import { createHoverReadout, type HeatmapHover } from './hover-readout';
 import { attachInteraction } from './interaction';
 
+/** How values map to colours: `'linear'`, or `'log'` (by log(value) from vmin to vmax; needs vmin > 0). */
 export type HeatmapScale = 'linear' | 'log';
 
+/**
+ * The values mapped onto the colormap's ends; values outside are clamped to the ends. In `setRange`, fields
+ * left out keep their current value.
+ */
 export interface HeatmapRange {
   /** Value drawn with the colormap's first entry (default 0; 1e-3 on the log scale, which needs > 0). */
   vmin?: number;
@@ -26,6 +31,7 @@ export interface HeatmapRange {
   scale?: HeatmapScale;
 }
 
+/** Options for `createHeatmapView`; the `HeatmapRange` fields set the initial colour range. */
 export interface HeatmapViewOptions extends HeatmapRange {
   canvas: HTMLCanvasElement;
   /** Attention weights [heads, N, M] (any leading axes are flattened into heads), float32, row-major. */
@@ -42,6 +48,10 @@ export interface HeatmapViewOptions extends HeatmapRange {
   label?: string;
 }
 
+/**
+ * An attention heatmap drawn straight from a weights buffer, with pan/zoom and a hover readout. Made by
+ * `createHeatmapView`; add it to a frame loop to draw, and call `destroy()` when done.
+ */
 export interface HeatmapView extends FrameParticipant {
   readonly camera: Camera;
   readonly layout: HeatmapLayout;
@@ -49,9 +59,20 @@ export interface HeatmapView extends FrameParticipant {
   render(encoder: GPUCommandEncoder): void;
   /** Draws into any texture view of the given pixel size and format (tests, export). */
   draw(encoder: GPUCommandEncoder, target: GPUTextureView, width: number, height: number, format?: GPUTextureFormat): void;
+  /**
+   * Shows one head, or every head in a grid, and refits the camera. Throws `InvalidArgumentError` for a
+   * head outside 0..heads − 1.
+   */
   setHead(head: number | 'all'): void;
+  /** Switches the colormap from the next frame on. */
   setColormap(name: ColormapName): void;
+  /**
+   * Draws another weights tensor of the same engine (the caller still owns both). The camera stays where it
+   * is if the shape is unchanged and refits otherwise; a chosen head that no longer exists becomes head 0.
+   * Throws as `createHeatmapView` does for weights it cannot draw; the view is then unchanged.
+   */
   setWeights(weights: GpuTensor): void;
+  /** Changes the colour range; throws `InvalidArgumentError` unless vmax > vmin (and vmin > 0 on the log scale). */
   setRange(range: HeatmapRange): void;
   /** The cell under canvas pixel (x, y) for the camera as last drawn, or null. */
   cellAtPixel(x: number, y: number): HeatmapCell | null;
@@ -62,6 +83,12 @@ export interface HeatmapView extends FrameParticipant {
 const DEFAULT_BACKGROUND = [0.12, 0.12, 0.12] as const;
 const DEFAULT_LOG_VMIN = 1e-3;
 
+/**
+ * Creates a heatmap view drawing `options.weights` on `options.canvas`. The view reads the weights but does
+ * not own them: keep them alive while it draws and destroy them yourself. Throws `InvalidArgumentError` for
+ * weights of another engine or a bad shape, head or range, and `DeviceLimitError` when the weights exceed the
+ * device's `maxStorageBufferBindingSize`.
+ */
 export function createHeatmapView(engine: Engine, options: HeatmapViewOptions): HeatmapView {
   const label = options.label ?? 'HeatmapView';
   const { device } = engine;

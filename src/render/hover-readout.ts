@@ -4,6 +4,7 @@
 import type { GpuTensor } from '../memory/gpu-tensor';
 import { cellIndex, type HeatmapCell, type HeatmapLayout } from './heatmap-layout';
 
+/** A hovered heatmap cell and its weight, as read back from the weights buffer. */
 export interface HeatmapHover extends HeatmapCell {
   value: number;
 }

@@ -19,6 +19,7 @@ import { renderPipelinePerFormat } from './pipeline-per-format';
 
 export type ImageSampling = 'nearest' | 'bilinear';
 
+/** Options for `createImageView`. The view reads `images` straight from their buffers but does not own them. */
 export interface ImageViewOptions {
   canvas: HTMLCanvasElement;
   /**
@@ -37,6 +38,11 @@ export interface ImageViewOptions {
   label?: string;
 }
 
+/**
+ * Float images drawn straight from their GPU buffers, side by side in equal columns, each keeping its aspect
+ * ratio; an image an optimization rewrites in place shows its latest state every frame. Made by
+ * `createImageView`; add it to a frame loop.
+ */
 export interface ImageView extends FrameParticipant {
   /** Draws into the canvas's current texture: the view's part of a frame (`frameLoop.add(view)`). */
   render(encoder: GPUCommandEncoder): void;
@@ -47,6 +53,10 @@ export interface ImageView extends FrameParticipant {
   draw(encoder: GPUCommandEncoder, target: GPUTextureView, width: number, height: number, format?: GPUTextureFormat, scale?: number): void;
   /** New buffers (any shapes, any count): only bind groups are rebuilt. */
   setImages(images: readonly GpuTensor[]): void;
+  /**
+   * Replaces the caption texts, one per image (an empty string hides one). Does nothing when the view was
+   * made without `captions` or its canvas has no parent element.
+   */
   setCaptions(captions: readonly string[]): void;
   /** Where each image was last drawn, in target pixels. */
   readonly rects: readonly ImageRect[];
@@ -63,6 +73,10 @@ interface Shown extends ImageShape {
   bindGroup: GPUBindGroup;
 }
 
+/**
+ * Creates a view of `options.images` on `options.canvas`. Throws `InvalidArgumentError` for an image of
+ * another engine, destroyed, not float32 or of a shape it cannot draw, or for an unknown sampling.
+ */
 export function createImageView(engine: Engine, options: ImageViewOptions): ImageView {
   const label = options.label ?? 'ImageView';
   const gap = options.gap ?? 8;

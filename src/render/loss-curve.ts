@@ -6,6 +6,7 @@
 import { invalidArgument } from '../core/errors';
 import { observeBackingSize } from './backing-size';
 
+/** Options for `createLossCurve`; `maxPoints` defaults to 2000 and must be an integer ≥ 8. */
 export interface LossCurveOptions {
   /** Points kept per series; when full, a series is decimated to about half, keeping each bucket's min and max. */
   maxPoints?: number;
@@ -16,10 +17,16 @@ export interface LossCurveOptions {
   foreground?: string;
 }
 
+/**
+ * A live plot of the loss and its terms over optimization steps on a Canvas2D, autoscaled, log-y by default.
+ * Made by `createLossCurve`: `push` values as they arrive and call `draw()` when the canvas should show them.
+ */
 export interface LossCurve {
   /** Records one step: `values` maps a series name ('total', a term's name) to its value. Non-finite values are skipped. */
   push(step: number, values: Readonly<Record<string, number>>): void;
+  /** Redraws the whole plot (grid, series, legend) at the canvas's current backing size. */
   draw(): void;
+  /** Forgets every series; the canvas keeps its picture until the next `draw()`. */
   clear(): void;
   /** The series as kept (after decimation): for tests and export. */
   readonly series: ReadonlyMap<string, LossSeries>;
@@ -30,6 +37,11 @@ export interface LossCurve {
 /** Okabe & Ito (2008), the colour-blind-safe palette, without black (the total uses the foreground). */
 export const LOSS_PALETTE = ['#E69F00', '#56B4E9', '#009E73', '#0072B2', '#D55E00', '#CC79A7', '#F0E442'] as const;
 
+/**
+ * Creates a loss plot on `canvas` and keeps its backing store at CSS size × devicePixelRatio until
+ * `destroy()`. Throws `InvalidArgumentError` when maxPoints is not an integer ≥ 8 or the canvas gives no 2-D
+ * context (it may already hold a WebGPU or WebGL one).
+ */
 export function createLossCurve(canvas: HTMLCanvasElement, options: LossCurveOptions = {}): LossCurve {
   const maxPoints = options.maxPoints ?? 2000;
   const log = options.log ?? true;

@@ -18,6 +18,10 @@ import type { ColormapName } from './colormaps';
 
 type Rgb = readonly [number, number, number];
 
+/**
+ * The values mapped onto the colormap's ends; values outside take the end colours. In `setRange`, fields
+ * left out keep their current value.
+ */
 export interface TokenHighlightRange {
   /** Value drawn with the colormap's first entry (default 0). */
   vmin?: number;
@@ -25,6 +29,10 @@ export interface TokenHighlightRange {
   vmax?: number;
 }
 
+/**
+ * Options for `createTokenHighlight`. The view reads `values` straight from their buffer but does not own
+ * them.
+ */
 export interface TokenHighlightOptions {
   /** Holds the text; the canvas is placed behind it (a static container is made position: relative). */
   container: HTMLElement;
@@ -42,18 +50,29 @@ export interface TokenHighlightOptions {
   label?: string;
 }
 
+/**
+ * Text as DOM spans over a canvas on which the GPU fills each token's box with the colour of its value
+ * (attention from one token, a rollout row). Made by `createTokenHighlight`; add it to a frame loop.
+ */
 export interface TokenHighlight extends FrameParticipant {
   readonly canvas: HTMLCanvasElement;
   /** One span per token, in order. */
   readonly spans: readonly HTMLSpanElement[];
   readonly offset: number;
+  /** Draws into the canvas's current texture: the view's part of a frame (`frameLoop.add(view)`). */
   render(encoder: GPUCommandEncoder): void;
   /** Draws into any texture view that covers the canvas box (tests, export). */
   draw(encoder: GPUCommandEncoder, target: GPUTextureView, width: number, height: number, format?: GPUTextureFormat): void;
   /** Colours by values[offset .. offset + n): a uniform write. */
   setOffset(offset: number): void;
+  /**
+   * Colours by another tensor, from element `offset` (default 0) on; the caller still owns both tensors.
+   * Throws like `createTokenHighlight` when the tensor cannot hold n values from `offset` or be bound.
+   */
   setValues(values: GpuTensor, offset?: number): void;
+  /** Changes the colour range. Throws `InvalidArgumentError` unless vmin and vmax are finite with vmax > vmin. */
   setRange(range: TokenHighlightRange): void;
+  /** Switches the colormap from the next frame on. */
   setColormap(name: ColormapName): void;
   /** Measures the spans again (the view does this itself on resize; call it after a font or style change). */
   measure(): void;
@@ -87,6 +106,11 @@ function buildPipelines(device: GPUDevice) {
   return { bindGroupLayout, pipelineFor };
 }
 
+/**
+ * Creates the spans and the canvas behind them in `options.container`, one span per token. Throws
+ * `InvalidArgumentError` for no tokens, values of another engine or too few from `offset`, a bad range or
+ * an opacity outside (0, 1], and `DeviceLimitError` when the values exceed one storage binding.
+ */
 export function createTokenHighlight(engine: Engine, options: TokenHighlightOptions): TokenHighlight {
   const label = options.label ?? 'TokenHighlight';
   const { container, tokens } = options;

@@ -25,6 +25,10 @@ import {
 } from './tile-pyramid';
 import { CostModel, isDone, planFrame, type TileJob } from './tile-scheduler';
 
+/**
+ * How far the overview has got. `onProgress` and `view.progress` share one object, updated in place: copy it
+ * to keep a snapshot.
+ */
 export interface ExplorerProgress {
   /** Fraction of the overview computed, 0..1. */
   fraction: number;
@@ -33,6 +37,10 @@ export interface ExplorerProgress {
   cancelled: boolean;
 }
 
+/**
+ * The exact entry under the pointer: `weight` is P[query, key] of `head`, `score` its pre-softmax score
+ * (−Infinity where the weight is 0, i.e. masked).
+ */
 export interface ExplorerHover {
   head: number;
   query: number;
@@ -41,6 +49,7 @@ export interface ExplorerHover {
   score: number;
 }
 
+/** Options for `createExplorerView`. Defaults: head 0, pooling `'max'`, colormap `'viridis'`, scale `'linear'`. */
 export interface ExplorerViewOptions {
   canvas: HTMLCanvasElement;
   producer: TileProducer;
@@ -52,11 +61,21 @@ export interface ExplorerViewOptions {
   budgetMs?: number;
   /** Bytes of the tile atlas (default 64 MiB: 256 tiles of 256×256 cells). */
   cacheBytes?: number;
+  /** Called after each frame that computed tiles, and by `cancelOverview()`. */
   onProgress?: (progress: ExplorerProgress) => void;
+  /**
+   * Called with the entry under the pointer once it is read back (a stale read is dropped), or null when the
+   * pointer leaves, is off the matrix, or the producer is not ready.
+   */
   onHover?: (hover: ExplorerHover | null) => void;
   label?: string;
 }
 
+/**
+ * An explorer of one attention matrix too large to hold: exact tiles are computed within a per-frame GPU
+ * budget and kept in an LRU atlas; coarser tiles show until finer ones are ready. Made by
+ * `createExplorerView`; add it to a frame loop, which runs its `compute` and `render`.
+ */
 export interface ExplorerView extends FrameParticipant {
   readonly camera: Camera;
   /** What the view shows: the producer's matrix, of this head, pooled this way (export reads them). */
@@ -65,9 +84,13 @@ export interface ExplorerView extends FrameParticipant {
   readonly pooling: Pooling;
   /** Draws the tiles computed so far into any texture view of the given pixel size and format (export, tests). */
   draw(encoder: GPUCommandEncoder, target: GPUTextureView, width: number, height: number, format?: GPUTextureFormat): void;
+  /** Shows another head and restarts the overview. Throws `InvalidArgumentError` outside 0..producer.heads − 1. */
   setHead(head: number): void;
+  /** Changes how a cell pools the entries it covers, and restarts the overview. */
   setPooling(pooling: Pooling): void;
+  /** Switches the colormap from the next frame on. */
   setColormap(name: ColormapName): void;
+  /** Colours weights linearly over [0, 1], or by their logarithm over [1e-6, 1]. */
   setScale(scale: 'linear' | 'log'): void;
   /** Centres the view on entry (token, token), zoomed so that single entries are visible. */
   jumpTo(token: number): void;
@@ -76,11 +99,16 @@ export interface ExplorerView extends FrameParticipant {
   /** Draws these profiles along the axes (column sums on top, entropy on the left); null removes them. */
   setProfiles(profiles: AxisProfiles | null): void;
   readonly progress: ExplorerProgress;
+  /** Removes the listeners and frees the view's GPU resources; the producer stays the caller's. */
   destroy(): void;
 }
 
 const LOG_VMIN = 1e-6;
 
+/**
+ * Creates an explorer drawing `options.producer`'s matrix on `options.canvas`. The view does not own the
+ * producer. Throws `InvalidArgumentError` for an empty matrix.
+ */
 export function createExplorerView(engine: Engine, options: ExplorerViewOptions): ExplorerView {
   const { producer } = options;
   const label = options.label ?? 'ExplorerView';

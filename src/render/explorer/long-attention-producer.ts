@@ -6,6 +6,11 @@ import { STATS_BYTES_PER_ROW } from '../../kernels/attention-row-stats';
 import { readBufferRange } from '../../memory/readback';
 import type { TileProducer } from './tile-producer';
 
+/**
+ * Adapts a `LongAttention` to the explorer's `TileProducer`: strips are recorded straight into the explorer's
+ * atlas, and hovering reads one exact entry back. Tiles are drawn once `computeRowStats()` has finished. The
+ * attention stays the caller's to destroy.
+ */
 export function tileProducerFor(engine: Engine, attention: LongAttention): TileProducer {
   const { heads, nq, nk, causal } = attention.params;
   return {

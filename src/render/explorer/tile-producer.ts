@@ -2,8 +2,13 @@
 // for Q and K on the GPU). Kept narrow so the view can be tested with any producer.
 import type { TileRect } from './tile-pyramid';
 
+/** How a tile cell combines the exact weights it covers: their maximum or their mean. */
 export type Pooling = 'max' | 'mean';
 
+/**
+ * One strip of one tile for `TileProducer.recordTileStrip`: cell rows [cellRowStart, cellRowEnd) of the
+ * grid of `rect`, for `head`, pooled by `pooling`.
+ */
 export interface TileStripRequest {
   head: number;
   rect: TileRect;
@@ -13,6 +18,11 @@ export interface TileStripRequest {
   pooling: Pooling;
 }
 
+/**
+ * What the explorer needs from whoever computes an attention matrix: `heads` matrices of rows × cols
+ * (queries × keys), exact tiles on demand. `tileProducerFor` adapts a `LongAttention`; tests may pass
+ * any object with these members.
+ */
 export interface TileProducer {
   readonly heads: number;
   readonly rows: number;

@@ -24,6 +24,10 @@ import {
 } from '../webgl/cpu-grid-state';
 import { featureGridLayout, mapRect, visibleChannels, type ChannelRange, type FeatureGridLayout } from './grid-layout';
 
+/**
+ * Options for `createCanvas2dGrid`: the layers' values on the CPU, plus the grid settings shared with
+ * `createFeatureGridFallback`.
+ */
 export interface Canvas2dGridOptions extends CpuGridOptions {
   layers: readonly CpuFeatureLayer[];
   /** Pan and zoom with pointer, wheel and keys (default true). */
@@ -32,6 +36,11 @@ export interface Canvas2dGridOptions extends CpuGridOptions {
   autoSize?: boolean;
 }
 
+/**
+ * The feature-map grid drawn the way existing web tools draw it (colormapped on the CPU, put with
+ * putImageData, drawn with the 2-D context): the Canvas2D peer of the WebGPU grid in the benchmarks, with the
+ * same layout and colours. Not a frame participant: call `render()` to draw.
+ */
 export interface Canvas2dGrid {
   readonly camera: Camera;
   readonly layout: FeatureGridLayout;
@@ -39,9 +48,16 @@ export interface Canvas2dGrid {
   update(layers: readonly CpuFeatureLayer[]): void;
   /** Draws every visible map with the current camera. */
   render(): void;
+  /**
+   * Changes how values map to the colormap and recolours every map now; `robustK` keeps its value if left
+   * out. Throws `InvalidArgumentError` for an unknown mode or k ≤ 0.
+   */
   setNormalization(mode: FeatureNormalization, robustK?: number): void;
+  /** Switches the colormap and recolours every map now. */
   setColormap(name: ColormapName): void;
+  /** `'bilinear'` turns on the browser's image smoothing (of colours, not values) from the next `render()` on. */
   setSampling(sampling: FeatureSampling): void;
+  /** Removes the listeners and the size observer and frees the atlas canvases; do not use the grid after. */
   destroy(): void;
 }
 
@@ -58,6 +74,11 @@ interface LayerImages {
   pixels: Uint32Array;
 }
 
+/**
+ * Creates the Canvas2D grid on `canvas` and colormaps `options.layers` into its atlases. Throws
+ * `InvalidArgumentError` for bad layers or settings, and `GlassboxError` when the canvas gives no 2-D
+ * context (it may already hold another kind).
+ */
 export function createCanvas2dGrid(canvas: HTMLCanvasElement, options: Canvas2dGridOptions): Canvas2dGrid {
   const settings = resolveGridOptions(options, WHO);
   checkCpuLayers(options.layers, settings.batchItem, WHO);

@@ -36,9 +36,14 @@ import { createSectionLabels } from './section-labels';
 export type { FeatureStatsBinding } from './feature-grid-inputs';
 export type { FeatureHover } from './feature-hover';
 export type { OverlaySource } from './overlay-texture';
+/** How a map is magnified: `'nearest'` shows each activation as a block, `'bilinear'` smooths between them. */
 export type FeatureSampling = 'nearest' | 'bilinear';
 type Rgb = readonly [number, number, number];
 
+/**
+ * Options for `createFeatureGridView`. `layers` are drawn from their own buffers and normalized against
+ * `stats` (what `createFeatureStats` makes); the view owns neither.
+ */
 export interface FeatureGridViewOptions {
   canvas: HTMLCanvasElement;
   layers: readonly FeatureLayer[];
@@ -70,6 +75,10 @@ export interface FeatureGridViewOptions {
   label?: string;
 }
 
+/**
+ * Every channel of every layer as a grid of feature maps, drawn straight from the activation buffers, with
+ * pan/zoom, hover and DOM section labels. Made by `createFeatureGridView`; add it to a frame loop.
+ */
 export interface FeatureGridView extends FrameParticipant {
   readonly camera: Camera;
   readonly layout: FeatureGridLayout;
@@ -81,9 +90,19 @@ export interface FeatureGridView extends FrameParticipant {
   draw(encoder: GPUCommandEncoder, target: GPUTextureView, width: number, height: number, format?: GPUTextureFormat): void;
   /** Same shapes: only bind groups change (the live path); other shapes lay the grid out anew. */
   setLayers(layers: readonly FeatureLayer[], stats: FeatureStatsBinding): void;
+  /**
+   * Changes how activations are scaled to the colormap; `robustK` (k of `'robust'`) keeps its value if left
+   * out. Throws `InvalidArgumentError` for an unknown mode or k ≤ 0.
+   */
   setNormalization(mode: FeatureNormalization, robustK?: number): void;
+  /** Switches the colormap from the next frame on. */
   setColormap(name: ColormapName): void;
+  /** Switches between blocky (`'nearest'`) and smoothed (`'bilinear'`) magnification. */
   setSampling(sampling: FeatureSampling): void;
+  /**
+   * Shows another image of the batch. Throws `InvalidArgumentError` outside 0..(smallest batch − 1), and
+   * `DeviceLimitError` when that item of some layer cannot be bound; the view is then unchanged.
+   */
   setBatchItem(item: number): void;
   /** The input image over every map at `opacity` (default 0.5); uploaded now, not per frame. null hides it. */
   setOverlay(image: OverlaySource | null, opacity?: number): void;
@@ -91,6 +110,7 @@ export interface FeatureGridView extends FrameParticipant {
   focusMap(layer: number, channel: number): void;
   /** The map and position under canvas pixel (x, y) for the camera as last drawn, or null. */
   mapAtPixel(x: number, y: number): GridHit | null;
+  /** Removes the listeners and labels and frees the GPU objects the view made; layers and stats stay the caller's. */
   destroy(): void;
 }
 
@@ -98,6 +118,12 @@ const DEFAULT_BACKGROUND: Rgb = [0.12, 0.12, 0.12];
 const MAGENTA: Rgb = [1, 0, 1];
 const DEFAULT_OVERLAY_OPACITY = 0.5;
 
+/**
+ * Creates a feature-map grid of `options.layers` on `options.canvas`. Everything is checked before the first
+ * GPU object is made: throws `InvalidArgumentError` for layers of another engine, stats that do not cover
+ * them or a bad setting, and `DeviceLimitError` when the stats or a layer's batch item exceed one storage
+ * binding.
+ */
 export function createFeatureGridView(engine: Engine, options: FeatureGridViewOptions): FeatureGridView {
   const label = options.label ?? 'FeatureGridView';
   const { device } = engine;

@@ -4,6 +4,10 @@
 import { featureIndex, type FeatureLayer } from '../../features/feature-layer';
 import { createValueReadout, type ValueReadout } from '../hover-readout';
 
+/**
+ * The activation under the pointer: layer index and name, channel, batch item, row `y` and column `x`
+ * inside the map, and the value read back from the layer's buffer.
+ */
 export interface FeatureHover {
   layer: number;
   name: string;

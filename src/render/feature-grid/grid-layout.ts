@@ -6,6 +6,7 @@
 import { invalidArgument } from '../../core/errors';
 import type { Point, WorldRect } from '../camera';
 
+/** What the layout needs of a layer: its name (the section label) and its maps' size and count. */
 export interface GridLayerShape {
   readonly name: string;
   readonly height: number;
@@ -18,6 +19,7 @@ export interface GridLayoutOptions {
   columns?: number;
 }
 
+/** One layer's section of the grid, in world units: a header band, then one cell per channel, row by row. */
 export interface GridSection {
   readonly layer: number;
   readonly name: string;
@@ -32,6 +34,10 @@ export interface GridSection {
   readonly bounds: WorldRect;
 }
 
+/**
+ * Where every feature map lies in world space: one section per layer, stacked top to bottom, `columns`
+ * unit cells per row. Made by `featureGridLayout`.
+ */
 export interface FeatureGridLayout {
   readonly columns: number;
   readonly sections: readonly GridSection[];
@@ -39,6 +45,7 @@ export interface FeatureGridLayout {
   readonly bounds: WorldRect;
 }
 
+/** The map under a world point: its layer and channel, and the position inside it. */
 export interface GridHit {
   layer: number;
   channel: number;
@@ -56,6 +63,10 @@ export const HEADER_HEIGHT = 1.6;
 /** Space after a section, before the next header. */
 export const SECTION_GAP = 0.8;
 
+/**
+ * Lays `layers` out as sections of `options.columns` cells per row (default 32). Throws
+ * `InvalidArgumentError` when there are no layers, columns is not a positive integer, or a map is empty.
+ */
 export function featureGridLayout(layers: readonly GridLayerShape[], options: GridLayoutOptions = {}): FeatureGridLayout {
   const columns = options.columns ?? 32;
   invalidArgument(
@@ -132,6 +143,7 @@ export function visibleSections(layout: FeatureGridLayout, view: WorldRect): Gri
   );
 }
 
+/** Channels [first, first + count) of a section: whole rows, as an instanced draw takes them. */
 export interface ChannelRange {
   first: number;
   count: number;

@@ -3,6 +3,10 @@
 // changes, and `version` tells the view to rebuild the one bind group that samples it.
 import { invalidArgument } from '../../core/errors';
 
+/**
+ * An image the feature grid can blend over its maps (copied with `copyExternalImageToTexture`); neither side
+ * may exceed the device's `maxTextureDimension2D`.
+ */
 export type OverlaySource = ImageBitmap | HTMLCanvasElement | HTMLVideoElement | OffscreenCanvas | HTMLImageElement;
 
 export interface OverlayTexture {

@@ -3,8 +3,13 @@
 // DOM labels, pointer hit-testing and the tests all read the same numbers.
 import { invalidArgument } from '../../core/errors';
 
+/** Which column a token is in: `'query'` (left, where links start) or `'key'` (right, where they end). */
 export type TokenSide = 'query' | 'key';
 
+/**
+ * Where the head view puts its columns and rows, in target pixels (y down): token i's row is centred at
+ * top + i·row.
+ */
 export interface HeadViewLayout {
   readonly width: number;
   readonly height: number;
@@ -22,6 +27,10 @@ export interface HeadViewLayout {
 /** Fraction of the width left of the query column (and right of the key column) for the labels. */
 export const DEFAULT_GUTTER = 0.25;
 
+/**
+ * The layout of `tokens` rows in a target of width × height pixels, with `gutter` of the width beside
+ * each column for the labels. Throws `InvalidArgumentError` unless 0 ≤ gutter < 0.5.
+ */
 export function headViewLayout(width: number, height: number, tokens: number, gutter = DEFAULT_GUTTER): HeadViewLayout {
   invalidArgument(
     gutter >= 0 && gutter < 0.5,
@@ -52,6 +61,7 @@ export const HEAD_PALETTE: readonly (readonly [number, number, number])[] = [
   '#00fccf', '#e20134', '#00c2f9', '#9f0162', '#ffb2fd', '#a40122',
 ].map((hex) => [1, 3, 5].map((at) => parseInt(hex.slice(at, at + 2), 16) / 255) as unknown as readonly [number, number, number]);
 
+/** The default colour of a head, RGB in 0..1: `HEAD_PALETTE`, reused in turn beyond 12 heads. */
 export function headColour(head: number): readonly [number, number, number] {
   return HEAD_PALETTE[head % HEAD_PALETTE.length]!;
 }

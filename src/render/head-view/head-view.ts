@@ -16,6 +16,7 @@ import { createLinkPass } from './link-pass';
 import { attachTokenKeys } from './token-keys';
 import { createTokenLabels, type LabelColumn } from './token-labels';
 
+/** Options for `createHeadView`. The view reads `weights` straight from their buffer but does not own them. */
 export interface HeadViewOptions extends LinkStyle {
   canvas: HTMLCanvasElement;
   /** Attention weights P, float32 row-major: [H, n, n], or [L, H, n, n] with `layer` choosing one. */
@@ -35,11 +36,16 @@ export interface HeadViewOptions extends LinkStyle {
   label?: string;
 }
 
+/** A focused token: query `index` (its row of P is kept) or key `index` (its column is kept). */
 export interface TokenFocus {
   side: TokenSide;
   index: number;
 }
 
+/**
+ * BertViz's head view drawn by the GPU: queries left, keys right, one link per (head, query, key) with width
+ * and opacity from P, one colour per head. Made by `createHeadView`; add it to a frame loop.
+ */
 export interface HeadView extends FrameParticipant {
   readonly layers: number;
   readonly heads: number;
@@ -60,6 +66,7 @@ export interface HeadView extends FrameParticipant {
    * target pixels per canvas pixel: line widths are multiplied by it, and `layout` keeps the screen's.
    */
   draw(encoder: GPUCommandEncoder, target: GPUTextureView, width: number, height: number, format?: GPUTextureFormat, scale?: number): void;
+  /** Shows another layer of [L, H, n, n] weights. Throws `InvalidArgumentError` outside 0..layers − 1. */
   setLayer(layer: number): void;
   /** Which heads are drawn: one flag per head. */
   setHeads(enabled: readonly boolean[]): void;
@@ -67,6 +74,7 @@ export interface HeadView extends FrameParticipant {
   setWeights(weights: GpuTensor): void;
   /** Keeps only the links of query i (its row) or key j (its column); null shows every link again. */
   focusToken(side: TokenSide, index: number | null): void;
+  /** Hides links with P below `threshold`. Throws `InvalidArgumentError` unless it is finite and ≥ 0. */
   setThreshold(threshold: number): void;
   /** Removes the labels and listeners and destroys every buffer the view made (not the weights). */
   destroy(): void;
@@ -85,6 +93,11 @@ export interface LinkAppearance {
 
 const DEFAULT_BACKGROUND = [0.12, 0.12, 0.12] as const;
 
+/**
+ * Creates a head view of `options.weights` on `options.canvas`. Throws `InvalidArgumentError` when the
+ * weights are not [H, n, n] or [L, H, n, n], there is not one token per row, or the layer, gutter or a
+ * style value is out of range.
+ */
 export function createHeadView(engine: Engine, options: HeadViewOptions): HeadView {
   const label = options.label ?? 'HeadView';
   let shape = linkWeightsShape(options.weights, 'HeadView');

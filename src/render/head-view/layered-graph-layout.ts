@@ -2,6 +2,10 @@
 // input) at the bottom, token i in column i; edges of graph[l] run from node (l + 1, i) down to node (l, j).
 // Pure math shared by the arrangement uniforms, the labels and the tests.
 
+/**
+ * Where the layered graph puts its nodes, in target pixels (y down): L + 1 rows of n nodes, layer 0 (the
+ * input) at the bottom, token i in column i.
+ */
 export interface LayeredGraphLayout {
   readonly width: number;
   readonly height: number;
@@ -25,6 +29,10 @@ const BOTTOM_GUTTER_PX = 22;
 const TOP_GUTTER_PX = 10;
 const MAX_NODE_PX = 14;
 
+/**
+ * The layout of `layers` + 1 rows of `tokens` nodes in a target of width × height pixels; `pixelRatio`
+ * (target pixels per CSS pixel) scales the fixed gutters and the largest node size.
+ */
 export function layeredGraphLayout(width: number, height: number, layers: number, tokens: number, pixelRatio = 1): LayeredGraphLayout {
   const gutter = width * LEFT_GUTTER;
   const column = (width - gutter) / tokens;
@@ -34,6 +42,7 @@ export function layeredGraphLayout(width: number, height: number, layers: number
   return { width, height, layers, tokens, left: gutter + column / 2, column, bottom, rowGap, nodeSize };
 }
 
+/** The centre of node (layer, token) in target pixels; layer 0 is the input row at the bottom. */
 export function nodeCentre(layout: LayeredGraphLayout, layer: number, token: number): { x: number; y: number } {
   return { x: layout.left + token * layout.column, y: layout.bottom - layer * layout.rowGap };
 }

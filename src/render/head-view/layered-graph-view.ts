@@ -16,6 +16,10 @@ import { linkPipelines } from './link-pipelines';
 import { createLinkPass, type NodeDraw } from './link-pass';
 import { createTokenLabels, type LabelColumn } from './token-labels';
 
+/**
+ * Values that colour the graph's nodes through the colormap (flow or rollout from one output token, say).
+ * `offset` defaults to 0; the view reads the tensor but does not own it.
+ */
 export interface LayeredNodeValues {
   /** Float32 values, read from element `offset` on: a [n] vector, a row of [n, n], or [L + 1, n]. */
   tensor: GpuTensor;
@@ -24,6 +28,10 @@ export interface LayeredNodeValues {
   layers?: 'input' | 'all';
 }
 
+/**
+ * Options for `createLayeredGraphView`. The view reads `graph` and the node values from their buffers but
+ * owns neither.
+ */
 export interface LayeredGraphViewOptions extends LinkStyle {
   canvas: HTMLCanvasElement;
   /** The attention graph [L, n, n]: graph[l][i][j] weights the edge from node (l + 1, i) to node (l, j). */
@@ -42,12 +50,18 @@ export interface LayeredGraphViewOptions extends LinkStyle {
   label?: string;
 }
 
+/**
+ * The layered attention graph (Abnar & Zuidema 2020): L + 1 rows of n token nodes, input at the bottom, one
+ * edge per entry of graph[l] with width and opacity from its weight, nodes optionally coloured by values.
+ * Made by `createLayeredGraphView`; add it to a frame loop.
+ */
 export interface LayeredGraphView extends FrameParticipant {
   readonly layers: number;
   readonly tokens: number;
   /** The arrangement as last drawn, in target pixels. */
   readonly layout: LayeredGraphLayout;
   readonly labels: readonly HTMLElement[];
+  /** Draws into the canvas's current texture: the view's part of a frame (`frameLoop.add(view)`). */
   render(encoder: GPUCommandEncoder): void;
   /**
    * Draws into any texture view (tests, export). `scale` (default 1) is target pixels per canvas pixel:
@@ -56,11 +70,18 @@ export interface LayeredGraphView extends FrameParticipant {
   draw(encoder: GPUCommandEncoder, target: GPUTextureView, width: number, height: number, format?: GPUTextureFormat, scale?: number): void;
   /** A new graph of the same [L, n, n] shape. */
   setGraph(graph: GpuTensor): void;
+  /**
+   * Colours the nodes by new values, or all in `nodeColour` for null. Throws `InvalidArgumentError` when
+   * the tensor is destroyed, of another engine, or holds too few elements from `offset`.
+   */
   setNodeValues(values: LayeredNodeValues | null): void;
+  /** Switches the node colormap from the next frame on. */
   setColormap(name: ColormapName): void;
+  /** Hides edges with a weight below `threshold`. Throws `InvalidArgumentError` unless it is finite and ≥ 0. */
   setThreshold(threshold: number): void;
   /** What the graph looks like now: for exporting the same picture as SVG (src/export/links-svg.ts). */
   readonly appearance: LayeredGraphAppearance;
+  /** Removes the labels and destroys every GPU object the view made (not the graph or the node values). */
   destroy(): void;
 }
 
@@ -81,6 +102,11 @@ const DEFAULT_COLOUR = [0.55, 0.75, 1] as const;
 const DEFAULT_NODE_COLOUR = [0.6, 0.6, 0.6] as const;
 const DEFAULT_BACKGROUND = [0.12, 0.12, 0.12] as const;
 
+/**
+ * Creates a layered graph view of `options.graph` on `options.canvas`. Throws `InvalidArgumentError` when
+ * the graph is not [L, n, n], there is not one token per column, a style value is out of range, nodeRange
+ * lacks finite vmin < vmax, or the node values do not fit.
+ */
 export function createLayeredGraphView(engine: Engine, options: LayeredGraphViewOptions): LayeredGraphView {
   const label = options.label ?? WHO;
   const { device } = engine;

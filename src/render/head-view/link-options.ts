@@ -2,6 +2,10 @@
 import { invalidArgument } from '../../core/errors';
 import type { GpuTensor } from '../../memory/gpu-tensor';
 
+/**
+ * How links are drawn, in the head view and the layered graph view. Threshold, widths and opacity must be
+ * finite and ≥ 0 (else `InvalidArgumentError`).
+ */
 export interface LinkStyle {
   /** Links with P below this are not drawn (default 0: every nonzero link). */
   threshold?: number;

@@ -2,6 +2,7 @@
 // one small readback per selection) and the five row names. Repositioned only when the geometry changed.
 import { NEURON_ROW_NAMES, neuronRowOrigin, type NeuronRowIndex, type NeuronViewGeometry } from './layout';
 
+/** One head's score and weight for the selected query and key, as `onSummary` receives them. */
 export interface NeuronHeadSummary {
   head: number;
   /** s_ij = scale · Σ_c q_ic k_jc. */

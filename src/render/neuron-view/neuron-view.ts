@@ -33,6 +33,10 @@ export type { NeuronSelection } from '../../kernels/neuron-panel';
 
 type Rgb = readonly [number, number, number];
 
+/**
+ * Options for `createNeuronView`. `layer`, `query` and `key` (default 0) are the first selection; the view
+ * reads q, k and weights but owns none of them.
+ */
 export interface NeuronViewOptions {
   canvas: HTMLCanvasElement;
   /** Queries and keys [layers, heads, n, dh] (or [heads, n, dh]), float32. */
@@ -59,6 +63,11 @@ export interface NeuronViewOptions {
   label?: string;
 }
 
+/**
+ * BertViz's neuron view drawn by the GPU: for one (layer, query i, key j), per head, q_i, k_j, q_i ⊙ k_j,
+ * the scores of q_i against every key and the row P[l, h, i, :] as coloured cells, with DOM titles. Made by
+ * `createNeuronView`; add it to a frame loop.
+ */
 export interface NeuronView extends FrameParticipant {
   /** The panel buffer (neuronPanelLayout): raw values for readouts, display values, statistics. */
   readonly panel: GpuTensor;
@@ -66,11 +75,13 @@ export interface NeuronView extends FrameParticipant {
   readonly selection: Readonly<NeuronSelection>;
   /** The geometry as last drawn, in target pixels. */
   readonly geometry: Readonly<NeuronViewGeometry>;
+  /** Draws into the canvas's current texture: the view's part of a frame (`frameLoop.add(view)`). */
   render(encoder: GPUCommandEncoder): void;
   /** Recomputes the panel if the selection changed, then draws into any target (tests, export). */
   draw(encoder: GPUCommandEncoder, target: GPUTextureView, width: number, height: number, format?: GPUTextureFormat): void;
   /** Checked at once; the panel is recomputed at the next draw. */
   setSelection(selection: Partial<NeuronSelection>): void;
+  /** Removes the labels and destroys every GPU object the view made, `panel` included (not q, k or weights). */
   destroy(): void;
 }
 
@@ -95,6 +106,10 @@ function buildPipelines(device: GPUDevice) {
   return { bindGroupLayout, pipelineFor: renderPipelinePerFormat(device, 'NeuronView', layout, module) };
 }
 
+/**
+ * Creates a neuron view on `options.canvas`. Throws `InvalidArgumentError` for tensors of another engine,
+ * shapes that do not agree, a selection out of range or a non-finite scale.
+ */
 export function createNeuronView(engine: Engine, options: NeuronViewOptions): NeuronView {
   const label = options.label ?? 'NeuronView';
   const { q, k, weights, canvas } = options;

@@ -10,6 +10,10 @@
 import { invalidArgument } from '../../core/errors';
 import { NORMALIZATION_MODES, STATS_FIELD, STATS_RECORD_FLOATS, type FeatureNormalization } from '../../reference/channel-stats';
 
+/**
+ * One layer's activations on the CPU, as the regl fallback and the Canvas2D grid take them: `batch` items of
+ * height × width × channels float32 values.
+ */
 export interface CpuFeatureLayer {
   readonly name: string;
   /** The activations, batch item after batch item, in `layout` order. */

@@ -34,6 +34,10 @@ import { spreadRanges, VERTICES_PER_MAP } from './grid-quads';
 import { destroyLayerGpu, makeDrawCommand, makeLayerGpu, type LayerGpu } from './layer-gpu';
 import { finishGl, readGlPixels } from './read-pixels';
 
+/**
+ * Options for `createFeatureGridFallback`: the layers' values on the CPU, plus the grid settings shared with
+ * `createCanvas2dGrid`.
+ */
 export interface FeatureGridFallbackOptions extends CpuGridOptions {
   layers: readonly CpuFeatureLayer[];
   /** Pan and zoom with pointer, wheel and keys (default true). */
@@ -42,6 +46,11 @@ export interface FeatureGridFallbackOptions extends CpuGridOptions {
   autoSize?: boolean;
 }
 
+/**
+ * The feature-map grid through regl on WebGL2, for browsers without WebGPU: the same layout, camera and
+ * colours as the WebGPU grid, fed from CPU arrays (such as a readback of the activations). Not a frame
+ * participant: call `update` with new values and `render()` to draw.
+ */
 export interface FeatureGridFallback {
   readonly camera: Camera;
   readonly layout: FeatureGridLayout;
@@ -49,8 +58,14 @@ export interface FeatureGridFallback {
   update(layers: readonly CpuFeatureLayer[]): void;
   /** Draws the current values with the current camera into the canvas. */
   render(): void;
+  /**
+   * Changes how values map to the colormap from the next `render()` on; `robustK` keeps its value if left
+   * out. Throws `InvalidArgumentError` for an unknown mode or k ≤ 0.
+   */
   setNormalization(mode: FeatureNormalization, robustK?: number): void;
+  /** Switches the colormap. Throws `InvalidArgumentError` for an unknown name. */
   setColormap(name: ColormapName): void;
+  /** Switches between blocky (`'nearest'`) and interpolated (`'bilinear'`) values from the next `render()` on. */
   setSampling(sampling: FeatureSampling): void;
   /** The statistics records last computed for layer i (src/reference/channel-stats.ts layout). */
   stats(layer: number): Float64Array;
@@ -64,6 +79,11 @@ export interface FeatureGridFallback {
 
 const WHO = 'createFeatureGridFallback';
 
+/**
+ * Creates the WebGL2 grid on `canvas` and uploads `options.layers`. Throws `InvalidArgumentError` for bad
+ * layers or settings, and `GlassboxError` when the canvas gives no WebGL2 context (unsupported, or it
+ * already holds another kind).
+ */
 export function createFeatureGridFallback(canvas: HTMLCanvasElement, options: FeatureGridFallbackOptions): FeatureGridFallback {
   const settings = resolveGridOptions(options, WHO);
   checkCpuLayers(options.layers, settings.batchItem, WHO);

@@ -14,6 +14,10 @@ import { headColour, headViewLayout, DEFAULT_GUTTER } from '../head-view/head-vi
 import { createFloatAtlas } from './float-atlas';
 import { finishGl, readGlPixels } from './read-pixels';
 
+/**
+ * Options for `createReglLinks`: the size of P [heads, tokens, tokens] and the look of the links. Widths are
+ * in drawing-buffer pixels; `gutter` is as in the head view (default 0.25), `background` RGB in 0..1.
+ */
 export interface ReglLinksOptions {
   heads: number;
   tokens: number;
@@ -24,6 +28,11 @@ export interface ReglLinksOptions {
   background?: readonly [number, number, number];
 }
 
+/**
+ * The head view's links drawn through regl on WebGL2 from P uploaded by the CPU: the benchmarks' WebGL
+ * peer of `createHeadView`. Every link of every head is drawn in the default head colours. Not a frame
+ * participant: `upload` P, then call `render()`.
+ */
 export interface ReglLinks {
   /** Uploads P [H, n, n] (float32, row-major) as a texture: the per-frame cost of feeding WebGL from the CPU. */
   upload(weights: Float32Array): void;
@@ -33,6 +42,7 @@ export interface ReglLinks {
   finish(): void;
   /** The drawing buffer as RGBA rows, top row first; call in the same task as render(). */
   readPixels(): Uint8Array;
+  /** Releases every GL object regl made; the canvas and its context stay. */
   destroy(): void;
 }
 
@@ -84,6 +94,10 @@ void main() { colour_out = colour; }`;
 /** Links per draw: 6 vertex indices each stay below 2^24, where float32 stops counting exactly. */
 const CHUNK_LINKS = 1 << 21;
 
+/**
+ * Creates the WebGL2 links for P of [heads, tokens, tokens] on `canvas`. Throws `InvalidArgumentError`
+ * unless heads and tokens are positive integers, and `GlassboxError` when the canvas gives no WebGL2 context.
+ */
 export function createReglLinks(canvas: HTMLCanvasElement, options: ReglLinksOptions): ReglLinks {
   const { heads, tokens } = options;
   invalidArgument(

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import puppeteer from 'puppeteer';
 import { browserPath, chromiumFlags } from '../scripts/chromium.js';
 import { startViteServer } from '../scripts/vite-server.js';
+import { mergeResults } from './merge-results.js';
 import { formatTable, paramsLabel } from './report.js';
 
 const repoRoot = resolve(import.meta.dirname, '..');
@@ -93,30 +94,11 @@ async function bench(options) {
 
   const results = { env: { ...env, ...(await runEnv(options)), wall_cross_check: walls }, cases };
   mkdirSync(dirname(resultsPath), { recursive: true });
-  writeFileSync(resultsPath, `${JSON.stringify(options.filter ? mergedWithEarlier(results, caseOrder) : results, null, 2)}\n`);
+  // A filtered run keeps the rows it did not measure (bench/merge-results.js).
+  const merged = options.filter && existsSync(resultsPath) ? mergeResults(JSON.parse(readFileSync(resultsPath, 'utf8')), results, caseOrder) : results;
+  writeFileSync(resultsPath, `${JSON.stringify(merged, null, 2)}\n`);
   console.log(formatTable(cases, walls));
   console.error(`bench: wrote ${resultsPath}`);
-}
-
-/**
- * A filtered run replaces only the rows of the cases it ran: the rows of every other case stay as the last
- * run that measured them left them, in the registry's order, and the environment is the newest run's.
- * @param {{ env: Record<string, unknown>, cases: { name: string, params: unknown }[] }} results
- * @param {string[]} caseOrder every case's name, in the registry's order
- */
-function mergedWithEarlier(results, caseOrder) {
-  if (!existsSync(resultsPath)) return results;
-  const earlier = JSON.parse(readFileSync(resultsPath, 'utf8'));
-  const ran = new Set(results.cases.map((c) => c.name));
-  const order = (/** @type {{ name: string }} */ c) => {
-    const at = caseOrder.indexOf(c.name);
-    return at < 0 ? caseOrder.length : at;
-  };
-  /** Earlier rows of the cases this run did not run, then this run's, in the registry's order. */
-  const merge = (/** @type {{ name: string }[]} */ before, /** @type {{ name: string }[]} */ now) =>
-    [...before.filter((row) => !ran.has(row.name)), ...now].sort((a, b) => order(a) - order(b));
-  const walls = merge(earlier.env?.wall_cross_check ?? [], /** @type {{ name: string }[]} */ (results.env.wall_cross_check ?? []));
-  return { env: { ...results.env, wall_cross_check: walls }, cases: merge(earlier.cases ?? [], results.cases) };
 }
 
 /**

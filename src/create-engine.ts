@@ -3,6 +3,7 @@ import { requestDevice } from './core/device';
 import { Engine } from './core/engine';
 import { connectTfjs, existingTfjsDevice } from './interop/tfjs/backend';
 
+/** Options for {@link createEngine}. */
 export interface EngineOptions {
   /** Use this device instead of requesting one; the caller keeps ownership (destroy() leaves it alone). */
   device?: GPUDevice;
@@ -14,6 +15,14 @@ export interface EngineOptions {
   powerPreference?: GPUPowerPreference;
 }
 
+/**
+ * Creates the engine on `options.device`, else (with `tfjs`) on tfjs's WebGPU device, else on a newly
+ * requested device, which the engine then owns and destroys. Call `engine.destroy()` when done.
+ *
+ * @throws WebGpuUnavailableError when a device must be requested and WebGPU or an adapter is missing.
+ * @throws InvalidArgumentError when tfjs's 'webgpu' backend already runs on a different device, or tfjs
+ *   cannot switch to it.
+ */
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
   const useTfjs = options.tfjs ?? true;
   const adopted = options.device ?? (useTfjs ? existingTfjsDevice() : null);

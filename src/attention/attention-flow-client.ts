@@ -4,6 +4,7 @@ import { GlassboxError, InvalidArgumentError } from '../core/errors';
 import { attentionFlow, checkAttentionFlowArguments, type AttentionFlowOptions } from './attention-flow';
 import type { AttentionFlowReply, AttentionFlowRequest } from './attention-flow-worker';
 
+/** {@link attentionFlow} off the main thread, with results cached by content. Call `destroy()` when done. */
 export interface AttentionFlowWorker {
   /**
    * attentionFlow(graph, layers, n, options) computed in the worker (or, where Worker is missing, as Node,
@@ -15,11 +16,16 @@ export interface AttentionFlowWorker {
   destroy(): void;
 }
 
+/** Options for {@link createAttentionFlowWorker}. */
 export interface AttentionFlowWorkerOptions {
   /** Results kept (least recently used dropped first); default 16. */
   cacheSize?: number;
 }
 
+/**
+ * Starts a module worker for attention flow (on this thread where `Worker` is missing). Identical requests
+ * share one computation and are answered from an LRU cache of `cacheSize` results.
+ */
 export function createAttentionFlowWorker(options: AttentionFlowWorkerOptions = {}): AttentionFlowWorker {
   const cacheSize = options.cacheSize ?? 16;
   const backend = typeof Worker === 'undefined' ? inlineBackend() : workerBackend();

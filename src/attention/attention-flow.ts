@@ -3,6 +3,7 @@
 import { formatCount, invalidArgument } from '../core/errors';
 import { createFlowNetwork, createMaxFlowSolver, maxFlowTolerance } from './max-flow';
 
+/** Options for {@link attentionFlow} and `AttentionFlowWorker.compute`. */
 export interface AttentionFlowOptions {
   /** Output tokens whose rows to compute, in this order; default all n. */
   outputs?: readonly number[];

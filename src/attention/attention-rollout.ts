@@ -15,6 +15,7 @@ import { readBufferRange } from '../memory/readback';
 
 export type { HeadFusion } from '../kernels/attention-rollout';
 
+/** Options for {@link attentionRollout}; `label` names GPU objects and errors. */
 export interface AttentionRolloutOptions {
   /** How the heads of a layer are fused, elementwise; default 'mean'. */
   fusion?: HeadFusion;
@@ -30,6 +31,7 @@ export interface AttentionRolloutOptions {
   out?: { graph: GpuTensor; rollout: GpuTensor };
 }
 
+/** What {@link attentionRollout} returns: the caller's `out` tensors, or new ones the caller owns and destroys. */
 export interface AttentionRolloutResult {
   /** Â_l stacked: [layers, n, n], rows summing to 1. */
   graph: GpuTensor;

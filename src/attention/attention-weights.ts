@@ -10,6 +10,7 @@ import { assertShapeBindable } from '../kernels/kernel-bindings';
 import { GpuTensor, createTensorBuffer, sizeOf } from '../memory/gpu-tensor';
 import { readBufferRange } from '../memory/readback';
 
+/** Options for {@link attentionWeights}; `label` names GPU objects and errors. */
 export interface AttentionWeightsOptions {
   /** Multiplies QKᵀ; default 1/√d. */
   scale?: number;

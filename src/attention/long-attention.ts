@@ -19,6 +19,7 @@ import { GpuTensor, createTensorBuffer } from '../memory/gpu-tensor';
 import { readBufferRange } from '../memory/readback';
 import { attentionParams, type AttentionWeightsOptions } from './attention-weights';
 
+/** Options for {@link createLongAttention}; the shared ones as in {@link AttentionWeightsOptions}. */
 export interface LongAttentionOptions extends Pick<AttentionWeightsOptions, 'scale' | 'causal' | 'keyLength' | 'exact'> {
   /**
    * What a NaN or ±Inf score does: `'throw'` (default) makes computeRowStats reject with a NonFiniteError
@@ -35,7 +36,9 @@ export interface LongAttentionProgress {
   chunks: number;
 }
 
+/** How `computeRowStats()` and `profiles()` split their work into submissions. */
 export interface ChunkedRunOptions {
+  /** Called as each chunk's GPU work completes (one chunk behind submission), and once more at fraction 1. */
   onProgress?: (progress: LongAttentionProgress) => void;
   /** Stops between chunks; the promise then rejects with the signal's reason. */
   signal?: AbortSignal;
@@ -43,6 +46,7 @@ export interface ChunkedRunOptions {
   blocksPerChunk?: number;
 }
 
+/** Per-key and per-query summaries of every head; the caller owns both tensors and destroys them. */
 export interface LongAttentionProfiles {
   /** Attention received by each key, Σ_i P_ij: `[heads, nk]`. */
   columnSums: GpuTensor;
@@ -50,6 +54,10 @@ export interface LongAttentionProfiles {
   entropy: GpuTensor;
 }
 
+/**
+ * Long-sequence attention that never holds N×N: per-row statistics, then exact tiles and profiles on demand.
+ * Made by {@link createLongAttention}; call `destroy()` when done.
+ */
 export interface LongAttention {
   readonly params: Readonly<LongAttentionParams>;
   /** [heads, nq] vec4<f32> (m_i, log l_i, H_i, 0), L_i = m_i + log l_i; rows not yet computed show as zeros. */
@@ -58,6 +66,10 @@ export interface LongAttention {
   readonly rowStatsReady: boolean;
   /** The row statistics pass as submissions of `blocksPerChunk` query blocks, for a caller spreading it over frames. */
   rowStatsChunks(blocksPerChunk?: number): BlockRange[];
+  /**
+   * Records the row statistics of `ranges` (see `rowStatsChunks`) into `encoder`. Neither sets `rowStatsReady`
+   * nor reports non-finite scores: `computeRowStats()` does both.
+   */
   recordRowStats(encoder: GPUCommandEncoder, ranges: readonly BlockRange[], timestampWrites?: GPUComputePassTimestampWrites): void;
   /** Runs the row statistics pass chunk by chunk, with progress and cancellation between chunks. */
   computeRowStats(options?: ChunkedRunOptions): Promise<void>;
@@ -80,6 +92,7 @@ export interface LongAttention {
   profiles(options?: ChunkedRunOptions): Promise<LongAttentionProfiles>;
   /** The statistics read back: m, L = m + log l in float64 (-Infinity for fully masked rows), entropy. */
   rowStats(): Promise<{ m: Float32Array; lse: Float64Array; entropy: Float32Array }>;
+  /** Frees the row statistics and kernels (Q, K and `profiles()` tensors stay the caller's). Safe twice. */
   destroy(): void;
 }
 

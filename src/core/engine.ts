@@ -7,11 +7,17 @@ export interface PendingWorkSource {
   flush(): void;
 }
 
+/** Optional WebGPU features enabled on the device: 'timestamp-query' (GPU pass timing) and 'subgroups'. */
 export interface EngineFeatures {
   readonly timestampQuery: boolean;
   readonly subgroups: boolean;
 }
 
+/**
+ * Owns the one GPUDevice that kernels, views and tfjs share: the only place work is submitted (after
+ * flushing tfjs), and the record of live GPU buffers. Made by {@link createEngine}; `destroy()` destroys the
+ * device only when the engine requested it.
+ */
 export class Engine {
   readonly device: GPUDevice;
   readonly features: EngineFeatures;
@@ -62,6 +68,7 @@ export class Engine {
     return [...this.#liveBuffers].map((buffer) => buffer.label);
   }
 
+  /** Registers another producer on this device whose batched work is flushed before every submit. */
   addPendingWorkSource(source: PendingWorkSource): void {
     this.#pendingSources.push(source);
   }
@@ -111,6 +118,7 @@ export class Engine {
     return result;
   }
 
+  /** Throws a DeviceLostError once the device has been lost; a no-op before that. */
   assertAlive(): void {
     if (this.lostReason !== null) {
       throw new DeviceLostError(`The GPU device was lost (${this.lostReason}); create a new engine.`);

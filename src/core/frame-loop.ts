@@ -3,6 +3,7 @@
 import type { Engine } from './engine';
 import { GpuOperationError } from './errors';
 
+/** Timing passed to every participant; one object, updated in place each frame (copy what you keep). */
 export interface FrameInfo {
   /** Milliseconds since the loop started. */
   time: number;
@@ -12,23 +13,33 @@ export interface FrameInfo {
   frame: number;
 }
 
+/** Work recorded into each frame's shared encoder; register it with `FrameLoop.add`. */
 export interface FrameParticipant {
   /** Compute work first, for every participant; then render work. Either may be left out. */
   compute?(encoder: GPUCommandEncoder, info: FrameInfo): void;
+  /** Records render passes into `encoder`; runs after every participant's `compute`. */
   render?(encoder: GPUCommandEncoder, info: FrameInfo): void;
 }
 
+/** Records every participant into one encoder per frame and submits it through the engine. */
 export interface FrameLoop {
+  /** Registers `participant` (in insertion order); returns a function that removes it. */
   add(participant: FrameParticipant): () => void;
   /** Records and submits one frame now (tests and benchmarks drive frames this way). */
   frame(): void;
+  /** Runs `frame()` on every animation frame until `stop()`; a no-op while already running. */
   start(): void;
+  /** Cancels the pending animation frame; `start()` resumes. */
   stop(): void;
   readonly framesSubmitted: number;
   /** Rejections from error scopes of past frames surface here. */
   onError: (error: Error) => void;
 }
 
+/**
+ * Creates a frame loop on `engine`; `label` names its encoders and errors. Frames are skipped once the
+ * device is lost. WebGPU validation errors arrive asynchronously at `onError` (default: console.error).
+ */
 export function createFrameLoop(engine: Engine, label = 'FrameLoop'): FrameLoop {
   const participants = new Set<FrameParticipant>();
   const info: FrameInfo = { time: 0, delta: 0, frame: 0 };

@@ -2,7 +2,9 @@
 // `available` is false and passes are recorded without timestamps.
 import type { Engine } from './engine';
 
+/** Times labelled compute passes with timestamp queries: `pass()` per pass, then `resolve()`, submit, `read()`. */
 export interface GpuTimer {
+  /** False when the device lacks 'timestamp-query'; every method is then a no-op and `read()` is empty. */
   readonly available: boolean;
   /** timestampWrites for a pass named `name`; undefined when timing is unavailable or slots ran out. */
   pass(name: string): GPUComputePassTimestampWrites | undefined;
@@ -10,9 +12,11 @@ export interface GpuTimer {
   resolve(encoder: GPUCommandEncoder): void;
   /** Milliseconds per pass name (summed when a name repeats), after the resolving work was submitted. */
   read(): Promise<Map<string, number>>;
+  /** Destroys the query set and its two buffers. */
   destroy(): void;
 }
 
+/** Creates a timer with room for `capacity` timed passes between reads; `label` names its GPU objects. */
 export function createGpuTimer(engine: Engine, capacity = 64, label = 'GpuTimer'): GpuTimer {
   if (!engine.features.timestampQuery) {
     return { available: false, pass: () => undefined, resolve() {}, read: async () => new Map(), destroy() {} };

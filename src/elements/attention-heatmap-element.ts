@@ -19,6 +19,10 @@ interface ViewExports {
   npy(): Promise<Uint8Array>;
 }
 
+/**
+ * `<glassbox-attention-heatmap>`: attention weights as heatmaps, one tile per head and one row per layer
+ * (`head="all"`), or one head. Data from `src` (.npy / .safetensors holding P, or Q and K) or `tensors`.
+ */
 export class GlassboxAttentionHeatmap extends GlassboxElement {
   static readonly tagName = 'glassbox-attention-heatmap';
   static readonly observedAttributes = ['src', 'head', 'colormap', 'causal', 'scale'];

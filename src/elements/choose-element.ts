@@ -7,12 +7,18 @@ import { hasQueriesAndKeys } from './attention-source';
 /** Q and K longer than this go to the long-sequence explorer: P would be N×N per head. */
 export const LONG_SEQUENCE_TOKENS = 2048;
 
+/** The element that should show a file, and why. */
 export interface ElementChoice {
   tag: 'glassbox-attention-heatmap' | 'glassbox-long-attention' | 'glassbox-feature-maps';
   /** One line for the page: what the file was read as. */
   reason: string;
 }
 
+/**
+ * Picks the element for a file from its tensors' names and shapes: attention weights → heatmap; Q and K →
+ * heatmap, or the long-sequence explorer beyond `LONG_SEQUENCE_TOKENS` tokens; rank-4 arrays → feature
+ * maps; anything else → heatmap of the raw array.
+ */
 export function chooseElement(tensors: NamedTensors): ElementChoice {
   if (hasAttentionWeights(tensors)) {
     return { tag: 'glassbox-attention-heatmap', reason: 'attention weights P: every layer (rows) and head (columns)' };

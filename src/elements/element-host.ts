@@ -8,6 +8,7 @@ import type { Engine } from '../core/engine';
 import { createFrameLoop, type FrameInfo, type FrameLoop } from '../core/frame-loop';
 import { forgetTfjsBackendOn } from '../interop/tfjs/backend';
 
+/** The engine and frame loop every Glassbox element on the page shares; replaced after a device loss. */
 export interface ElementHost {
   readonly engine: Engine;
   readonly loop: FrameLoop;

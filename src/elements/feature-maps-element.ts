@@ -32,6 +32,10 @@ interface MapSource {
   destroy(): void;
 }
 
+/**
+ * `<glassbox-feature-maps>`: every channel of the chosen layers as small maps. Activations from `src` or
+ * `tensors`, or from a tfjs `model` run on `input` / `image` (a playing video is run every frame).
+ */
 export class GlassboxFeatureMaps extends GlassboxElement {
   static readonly tagName = TAG;
   static readonly observedAttributes = ['src', 'model', 'layers', 'input', 'input-range', 'normalization', 'colormap', 'sampling'];

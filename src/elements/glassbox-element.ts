@@ -19,13 +19,23 @@ export interface MountContext {
 
 /** A mounted view: its part of each frame, and how to release it. */
 export interface MountedView {
+  /** Records compute work into the shared frame's encoder, before any element's render; only while active. */
   compute?(encoder: GPUCommandEncoder, info: FrameInfo): void;
+  /** Records the view's render pass into the shared frame's encoder; only while the element is active. */
   render?(encoder: GPUCommandEncoder, info: FrameInfo): void;
+  /** Releases the view's GPU objects and DOM; called once, when the view is superseded or the element removed. */
   destroy(): void;
 }
 
+/** Where an element's view stands: not connected, being built, drawing, or failed (message in `error`). */
 export type ElementState = 'idle' | 'mounting' | 'ready' | 'error';
 
+/**
+ * Base of every Glassbox custom element: builds its view (`mountView`) on the page's shared engine, draws
+ * only while on screen in a visible tab, rebuilds after a lost device, and shows errors on the element.
+ * Dispatches 'glassbox-ready' (`detail.generation`) when a view is mounted and 'glassbox-error'
+ * (`detail.message`) when something fails.
+ */
 export abstract class GlassboxElement extends HTMLElement implements HostMember {
   /** 'ready' once the view is mounted and drawing; 'error' with `error` set when it could not be. */
   state: ElementState = 'idle';
@@ -88,6 +98,7 @@ export abstract class GlassboxElement extends HTMLElement implements HostMember 
     return this.state === 'ready' && this.isConnected && this.#onScreen && document.visibilityState === 'visible';
   }
 
+  /** Custom-element hook: starts watching visibility and builds the view on the shared engine. */
   connectedCallback(): void {
     this.#visibility = new IntersectionObserver((entries) => {
       this.#onScreen = entries[entries.length - 1]?.isIntersecting ?? this.#onScreen;
@@ -98,6 +109,7 @@ export abstract class GlassboxElement extends HTMLElement implements HostMember 
     this.requestRemount();
   }
 
+  /** Custom-element hook: destroys the view and leaves the shared host (the last one out destroys the engine). */
   disconnectedCallback(): void {
     this.#visibility?.disconnect();
     this.#visibility = null;
@@ -109,6 +121,10 @@ export abstract class GlassboxElement extends HTMLElement implements HostMember 
     leaveHost(this);
   }
 
+  /**
+   * Custom-element hook: applies the change in place when the view can (keeping the last good setting if it
+   * throws), else rebuilds the view once for all changes in the same task.
+   */
   attributeChangedCallback(name: string, previous: string | null, next: string | null): void {
     if (previous === next || !this.isConnected) return;
     try {
@@ -133,6 +149,7 @@ export abstract class GlassboxElement extends HTMLElement implements HostMember 
     this.#mounted?.compute?.(encoder, info);
   }
 
+  /** Frame-loop hook: records the mounted view's render work and counts the frame in `framesDrawn`. */
   render(encoder: GPUCommandEncoder, info: FrameInfo): void {
     this.#mounted?.render?.(encoder, info);
     this.framesDrawn += 1;

@@ -27,6 +27,11 @@ const FRAME_BUDGET_MS = 12;
 const MAX_STEPS_PER_FRAME = 16;
 const LOSS_CURVE_PX = 90;
 
+/**
+ * `<glassbox-inversion>`: feature inversion (`mode="invert"`, of `input` / `image` at `layer`) or activation
+ * maximization (`mode="maximize"`, of `channel` of `layer`) on a tfjs `model`, optimized live on the GPU,
+ * with its loss curve. Starts paused under the `paused` attribute or prefers-reduced-motion.
+ */
 export class GlassboxInversion extends GlassboxElement {
   static readonly tagName = TAG;
   static readonly observedAttributes = ['model', 'mode', 'layer', 'channel', 'input', 'size', 'input-range', 'input-node', 'steps'];
@@ -58,10 +63,12 @@ export class GlassboxInversion extends GlassboxElement {
     return this.#running;
   }
 
+  /** Stops taking optimization steps; the current image stays on screen. */
   pause(): void {
     this.#running = false;
   }
 
+  /** Takes optimization steps again, within a per-frame GPU budget. */
   resume(): void {
     this.#running = true;
   }

@@ -17,6 +17,10 @@ import { createTooltip } from './tooltip';
 
 const TAG = 'glassbox-long-attention';
 
+/**
+ * `<glassbox-long-attention>`: one head of attention over a long sequence, never holding N×N: exact tiles at
+ * screen resolution as you pan and zoom. Q and K of `layer` from `src` or `tensors`.
+ */
 export class GlassboxLongAttention extends GlassboxElement {
   static readonly tagName = TAG;
   static readonly observedAttributes = ['src', 'layer', 'causal', 'head', 'pooling', 'scale', 'colormap', 'budget-ms'];

@@ -29,6 +29,11 @@ interface TransformerExports {
   svg(): Promise<string>;
 }
 
+/**
+ * `<glassbox-transformer>`: transformer views of one file of attention (P per layer, or Q and K): `view="head"`
+ * (default) the head view of `layer`; `"rollout"` / `"graph"` the layered graph coloured by rollout from
+ * `query`; `"flow"` the same coloured by attention flow (at most 64 tokens).
+ */
 export class GlassboxTransformer extends GlassboxElement {
   static readonly tagName = TAG;
   static readonly observedAttributes = ['src', 'text', 'view', 'layer', 'heads', 'threshold', 'fusion', 'discard', 'query', 'causal'];

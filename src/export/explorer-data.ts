@@ -9,6 +9,7 @@ import type { ExplorerView } from '../render/explorer/explorer-view';
 import { MAX_TILE_GRID } from '../kernels/attention-tiles';
 import { cameraRect, type VisibleData } from './visible-data';
 
+/** Options for {@link explorerVisibleData}. */
 export interface ExplorerDataOptions {
   /** Most entries exported one by one (default 2^22, 16 MiB of float32); a larger window is pooled. */
   maxExactEntries?: number;

@@ -25,6 +25,7 @@ export async function encodePng(
   return canvas.convertToBlob({ type: 'image/png' });
 }
 
+/** Options for {@link exportViewPng}: give `canvas`, or `width` and `height`. */
 export interface ExportViewPngOptions {
   /**
    * The canvas the view draws on: its backing size (canvas.width × canvas.height) is the picture's size at

@@ -12,10 +12,12 @@ import type { Camera } from '../render/camera';
  * (export at a larger size); views without sizes in pixels ignore it.
  */
 export interface DrawableView {
+  /** Records the view's render pass into `encoder`, onto `target` of `width` × `height` pixels in `format`. */
   draw(encoder: GPUCommandEncoder, target: GPUTextureView, width: number, height: number, format?: GPUTextureFormat, scale?: number): void;
   readonly camera?: Camera;
 }
 
+/** A view's pixels as {@link viewPixels} read them; `width` and `height` include the export scale. */
 export interface ViewPixels {
   width: number;
   height: number;

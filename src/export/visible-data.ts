@@ -12,6 +12,7 @@ import type { HeadView } from '../render/head-view/head-view';
 import type { HeatmapLayout } from '../render/heatmap-layout';
 import type { HeatmapView } from '../render/heatmap-view';
 
+/** The data behind what a view shows, as one array ready for {@link visibleDataNpy}. */
 export interface VisibleData {
   /** Row-major float32 values of `shape`. */
   data: Float32Array;
@@ -45,6 +46,7 @@ export function cameraRect(camera: Camera): WorldRect {
   return { x: camera.centerX - camera.width / 2 / camera.scale, y: camera.centerY - camera.height / 2 / camera.scale, width: camera.width / camera.scale, height: camera.height / camera.scale };
 }
 
+/** The part of a heatmap on screen, in head, query and key indices. */
 export interface HeatmapRegion {
   /** Heads whose tile is at least partly on screen, in order. */
   heads: number[];

@@ -12,6 +12,7 @@ import { InvalidArgumentError } from '../core/errors';
 /** Whatever has a shape and float32 data by name: a parsed safetensors file's tensors, or .npy files by name. */
 export type NamedTensors = ReadonlyMap<string, { readonly shape: readonly number[]; readonly data: Float32Array }>;
 
+/** A layer's Q or K, normalized to three axes; `data` is the input's array, not a copy. */
 export interface QkTensor {
   /** The name it had in the file. */
   name: string;
@@ -20,6 +21,7 @@ export interface QkTensor {
   data: Float32Array;
 }
 
+/** The Q and K of one layer, as found by {@link attentionTensorsFrom}. */
 export interface AttentionLayerTensors {
   layer: number;
   q: QkTensor;

@@ -10,6 +10,7 @@
 import { InvalidArgumentError } from '../core/errors';
 import type { NamedTensors } from './attention-tensors';
 
+/** Every layer's attention weights in one new array, as returned by {@link attentionWeightsFrom}. */
 export interface StackedAttentionWeights {
   /** [layers, heads, N, N], row-major: row i of head h of layer l is query i's weights over every key. */
   shape: [number, number, number, number];

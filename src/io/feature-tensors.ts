@@ -13,8 +13,10 @@ import { InvalidArgumentError, invalidArgument } from '../core/errors';
 import type { Layout } from '../memory/gpu-tensor';
 import type { NamedTensors } from './attention-tensors';
 
+/** Axis order of a rank-4 activation map: [N, H, W, C] (tfjs) or [N, C, H, W] (PyTorch). */
 export type FeatureArrayLayout = Extract<Layout, 'NHWC' | 'NCHW'>;
 
+/** One activation map from {@link featureTensorsFrom}; `data` is the input's array, not a copy. */
 export interface FeatureArray {
   /** The name it had in the file. */
   name: string;
@@ -26,6 +28,7 @@ export interface FeatureArray {
   data: Float32Array;
 }
 
+/** Options for {@link featureTensorsFrom}. */
 export interface FeatureTensorsOptions {
   /** The layout of every map; guessed from the shapes when left out (see the rule above). */
   layout?: FeatureArrayLayout;

@@ -6,6 +6,7 @@ import { FileFormatError } from './bytes';
 import { parseNpy } from './npy';
 import { parseSafetensors } from './safetensors';
 
+/** The tensor file formats Glassbox reads. */
 export type TensorFileFormat = 'npy' | 'safetensors';
 
 /** The format a file name says, or null when it names neither. */

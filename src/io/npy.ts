@@ -9,8 +9,10 @@ import { FileFormatError, asBytes, checkedElementCount, decodeFloat32, encodeFlo
 import { decodeFloat16, encodeHalf } from './half';
 import { PyLiteralSyntaxError, PyTuple, formatPython, parsePythonLiteral, type PyValue } from './python-literal';
 
+/** Element types Glassbox reads and writes in .npy files: '<f4' and '<f2'. */
 export type NpyDtype = 'float32' | 'float16';
 
+/** A parsed .npy array. */
 export interface NpyArray {
   /** Row-major dimensions; `[]` for a 0-d array (one element). Zero-size dimensions are kept as they came. */
   shape: number[];

@@ -7,6 +7,7 @@ import { encodeFloat32 } from './bytes';
 import { encodeHalf } from './half';
 import { MAX_HEADER_BYTES, SAFETENSORS_DTYPES, type SafetensorsDtype } from './safetensors';
 
+/** One tensor for {@link writeSafetensors}: `data.length` must equal the product of `shape`. */
 export interface SafetensorsInput {
   data: Float32Array;
   shape: readonly number[];

@@ -10,6 +10,7 @@ import { formatBytes } from '../core/errors';
 import { FileFormatError, asBytes, checkedElementCount, decodeFloat32, describe, type FileBytes } from './bytes';
 import { decodeBfloat16, decodeFloat16 } from './half';
 
+/** The safetensors dtypes Glassbox reads and writes (all decoded to float32). */
 export type SafetensorsDtype = 'F32' | 'F16' | 'BF16';
 
 /** One tensor of a parsed file. Its bytes stay in the file's buffer until `data` is first read. */
@@ -23,6 +24,7 @@ export interface SafetensorsTensor {
   readonly data: Float32Array;
 }
 
+/** A parsed .safetensors file; its tensors are views into the input bytes, decoded lazily. */
 export interface SafetensorsFile {
   /** Tensors in the order of their data in the file. */
   tensors: Map<string, SafetensorsTensor>;

@@ -3,6 +3,7 @@ import type { Engine } from '../core/engine';
 import { DeviceLimitError, formatBytes, formatCount, invalidArgument } from '../core/errors';
 import { readBufferRange } from './readback';
 
+/** Element type of a GpuTensor; only float32 (4 bytes per element) so far. */
 export type DType = 'float32';
 
 /**
@@ -33,6 +34,11 @@ export interface GpuTensorInit {
   release?: () => void;
 }
 
+/**
+ * A GPU buffer with a shape, dtype and layout: the one way tensors travel in Glassbox. `destroy()` frees
+ * the buffer, or hands it back when someone else owns it (see `tensorFromBuffer`, `tensorFromTf`).
+ * The buffer may be larger than the tensor; elements start at byte 0.
+ */
 export class GpuTensor {
   readonly engine: Engine;
   readonly buffer: GPUBuffer;
@@ -98,6 +104,7 @@ export class GpuTensor {
     this.#release = null;
   }
 
+  /** Throws an InvalidArgumentError after `destroy()`, and a DeviceLostError once the device is lost. */
   assertUsable(): void {
     invalidArgument(!this.#destroyed, () => `GpuTensor '${this.buffer.label}' was used after destroy().`);
     this.engine.assertAlive();

@@ -5,6 +5,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { GraphModel } from '@tensorflow/tfjs-converter';
 
+/** A tfjs model activations can be captured from: a LayersModel (layer names) or a GraphModel (node names). */
 export type CapturableModel = LayersModel | GraphModel;
 
 /** One input the model expects; `null` dimensions take any size (the batch, usually). */

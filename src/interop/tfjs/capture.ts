@@ -11,6 +11,7 @@ import { tensorFromTf } from './tensors';
 
 export type { CapturableModel } from './capture-sources';
 
+/** Captures chosen layers of a tfjs model as FeatureLayers over tfjs's own buffers, one forward pass per run. */
 export interface ActivationCapture {
   /** The layers (LayersModel) or graph nodes (GraphModel) captured, in the order of `layers`. */
   readonly layerNames: readonly string[];
@@ -26,6 +27,7 @@ export interface ActivationCapture {
   dispose(): void;
 }
 
+/** Options for {@link createActivationCapture}. */
 export interface ActivationCaptureOptions {
   /** Names the capture in error messages. Default 'ActivationCapture'. */
   label?: string;

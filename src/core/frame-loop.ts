@@ -44,6 +44,7 @@ export function createFrameLoop(engine: Engine, label = 'FrameLoop'): FrameLoop 
   const participants = new Set<FrameParticipant>();
   const info: FrameInfo = { time: 0, delta: 0, frame: 0 };
   let handle: number | null = null;
+  let running = false;
   let started = 0;
   let last = 0;
 
@@ -78,14 +79,23 @@ export function createFrameLoop(engine: Engine, label = 'FrameLoop'): FrameLoop 
       }
     },
     start() {
-      if (handle !== null) return;
+      if (running) return;
+      running = true;
       const tick = () => {
-        loop.frame();
-        handle = requestAnimationFrame(tick);
+        handle = null;
+        try {
+          loop.frame();
+        } catch (error) {
+          running = false; // a frame that throws stops the loop; start() resumes it
+          throw error;
+        }
+        // A participant may have stopped the loop (or stopped and started it) during the frame.
+        if (running && handle === null) handle = requestAnimationFrame(tick);
       };
       handle = requestAnimationFrame(tick);
     },
     stop() {
+      running = false;
       if (handle !== null) cancelAnimationFrame(handle);
       handle = null;
     },

@@ -51,6 +51,41 @@ describe('engine', () => {
     expect(loop.framesSubmitted).toBe(2);
   });
 
+  it('the frame loop stops when a participant stops it or a frame throws, and start() resumes it', async () => {
+    const loop = createFrameLoop(engine(), 'test.loop');
+    const nextFrames = (count: number) => new Promise<void>((resolve) => {
+      let left = count;
+      const step = () => (--left <= 0 ? resolve() : requestAnimationFrame(step));
+      requestAnimationFrame(step);
+    });
+    let stopAt = -1;
+    let throwAt = -1;
+    loop.add({
+      compute: (_encoder, info) => {
+        if (info.frame === stopAt) loop.stop();
+        if (info.frame === throwAt) throw new Error('test: a participant failed');
+      },
+    });
+    stopAt = 2;
+    loop.start();
+    await nextFrames(8);
+    expect(loop.framesSubmitted).toBe(3); // frames 0, 1 and 2, which stopped the loop
+    const failures: unknown[] = [];
+    const onError = (event: ErrorEvent) => { failures.push(event.error); event.preventDefault(); };
+    window.addEventListener('error', onError);
+    throwAt = 5;
+    loop.start();
+    await nextFrames(8);
+    window.removeEventListener('error', onError);
+    expect(failures).toHaveLength(1);
+    expect(loop.framesSubmitted).toBe(5); // frame 5 threw before its submit
+    throwAt = -1;
+    loop.start(); // resumes after the throw
+    await nextFrames(4);
+    loop.stop();
+    expect(loop.framesSubmitted).toBeGreaterThan(5);
+  });
+
   it('times a labelled pass with timestamp queries', async () => {
     const timer = createGpuTimer(engine());
     const data = tensorFromArray(engine(), randomFloats(1024, 5), [1024]);

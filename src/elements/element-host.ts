@@ -40,6 +40,8 @@ let generation = 0;
 let releasing = false;
 /** Set from a device loss until the new host is ready (or failed): failures meanwhile are the old device's. */
 let replacing = false;
+/** Counts the times the last member left: a start still under way then belongs to no one. */
+let emptied = 0;
 
 /** Whether a lost device is being replaced right now: errors of work that ran on it are expected. */
 export function replacingDevice(): boolean {
@@ -48,6 +50,9 @@ export function replacingDevice(): boolean {
 
 /** Joins the shared host, creating its engine on the first call (or after the last member left). */
 export function joinHost(member: HostMember): Promise<ElementHost> {
+  // One listener for the page, held while there are members (each element adding the same function would
+  // register it once, and the first element removed would take it away from the others).
+  if (members.size === 0) document.addEventListener('visibilitychange', activityChanged);
   members.add(member);
   pending ??= startHost();
   return pending;
@@ -56,14 +61,21 @@ export function joinHost(member: HostMember): Promise<ElementHost> {
 /** Leaves the host; the last member to leave destroys the engine and everything still on it. */
 export function leaveHost(member: HostMember): void {
   if (!members.delete(member) || members.size > 0) return;
+  document.removeEventListener('visibilitychange', activityChanged);
+  emptied += 1;
   const host = current;
   pending = null;
   current = null;
   if (!host) return;
   host.loop.stop();
+  release(host.engine);
+}
+
+/** Destroys an engine of the host's own, so that the loss of its device is not taken for a crash. */
+function release(engine: Engine): void {
   releasing = true;
   try {
-    host.engine.destroy();
+    engine.destroy();
   } finally {
     releasing = false;
   }
@@ -83,7 +95,13 @@ export function currentHost(): ElementHost | null {
 }
 
 async function startHost(): Promise<ElementHost> {
+  const started = emptied;
   const engine = await createEngine();
+  if (started !== emptied) {
+    // Every member left while the device was requested: nobody would destroy this engine.
+    release(engine);
+    throw new Error('Glassbox: every element was removed before the shared engine was ready.');
+  }
   const loop = createFrameLoop(engine, `GlassboxElements#${generation}`);
   loop.add({
     compute: (encoder, info) => eachActive((member) => member.compute?.(encoder, info)),
@@ -118,14 +136,15 @@ async function replaceLostDevice(lost: ElementHost, reason: string): Promise<voi
   forgetTfjsBackendOn(lost.engine.device); // when tfjs made the device, the engine only adopted it
   current = null;
   generation += 1;
-  pending = startHost();
+  const starting = startHost();
+  pending = starting;
   try {
-    const host = await pending;
+    const host = await starting;
     replacing = false;
     for (const member of [...members]) member.deviceReplaced(host, reason);
   } catch (error) {
     replacing = false;
-    pending = null;
+    if (pending === starting) pending = null; // a member that joined since may have started another
     for (const member of [...members]) member.failed(error);
   }
 }

@@ -105,7 +105,6 @@ export abstract class GlassboxElement extends HTMLElement implements HostMember 
       activityChanged();
     });
     this.#visibility.observe(this);
-    document.addEventListener('visibilitychange', activityChanged);
     this.requestRemount();
   }
 
@@ -114,7 +113,6 @@ export abstract class GlassboxElement extends HTMLElement implements HostMember 
     this.#visibility?.disconnect();
     this.#visibility = null;
     this.#onScreen = false;
-    document.removeEventListener('visibilitychange', activityChanged);
     this.#unmount();
     this.#host = null;
     this.state = 'idle';

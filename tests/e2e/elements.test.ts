@@ -27,7 +27,7 @@ interface ElementProbe {
   height: number;
 }
 type TestWindow = {
-  glassboxTest: { currentHost(): { engine: { device: GPUDevice; liveBufferCount(): number } } | null };
+  glassboxTest: { currentHost(): { engine: { device: GPUDevice; liveBufferCount(): number }; loop: { framesSubmitted: number } } | null };
 };
 
 const [LAYERS, HEADS, N] = [2, 3, 37];
@@ -167,6 +167,25 @@ describe('custom elements (through <glassbox-attention-heatmap>)', () => {
     await framesAfter(page, 'b', 2);
     await page.$eval('#b', (el) => el.remove());
     expect(await liveBuffers(page)).toBe(alone);
+  });
+
+  it('an element removed leaves the shared frame loop stopping in a hidden tab', async () => {
+    const { page } = demo();
+    await mount(page, 'd', { head: '0' }, attentionTensors());
+    await page.$eval('#d', (el) => el.remove()); // with a listener per element, this took the page's away
+    await framesAfter(page, 'a', 2);
+    const setHidden = (hidden: boolean) => page.evaluate((hidden) => {
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (hidden ? 'hidden' : 'visible') });
+      document.dispatchEvent(new Event('visibilitychange'));
+    }, hidden);
+    // Not only no frame of the element's: no frame at all (empty ones included) while the tab is hidden.
+    const submitted = () => page.evaluate(() => (window as unknown as TestWindow).glassboxTest.currentHost()!.loop.framesSubmitted);
+    await setHidden(true);
+    const inHiddenTab = await submitted();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await submitted()).toBe(inHiddenTab);
+    await setHidden(false);
+    await framesAfter(page, 'a', 2);
   });
 
   it('rebuilds every element on a new device after the device is lost, without a reload', async () => {

@@ -28,6 +28,11 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const adopted = options.device ?? (useTfjs ? existingTfjsDevice() : null);
   const device = adopted ?? (await requestDevice({ powerPreference: options.powerPreference }));
   const engine = new Engine(device, { ownsDevice: adopted === null });
-  if (useTfjs) await connectTfjs(engine);
+  try {
+    if (useTfjs) await connectTfjs(engine);
+  } catch (error) {
+    engine.destroy(); // a device requested here would otherwise outlive the failed call
+    throw error;
+  }
   return engine;
 }

@@ -76,4 +76,40 @@ describe('explorer view', () => {
     qt.destroy();
     kt.destroy();
   });
+
+  it('checks its head, pooling and scale, and reports no hover once destroyed', async () => {
+    const [heads, n, d] = [2, 40, 8];
+    const [qt, kt] = [71, 72].map((seed) => tensorFromArray(engine(), randomFloats(heads * n * d, seed, 2), [heads, n, d]));
+    const attention = createLongAttention(engine(), qt!, kt!, {});
+    await attention.computeRowStats();
+    const canvas = document.createElement('canvas');
+    canvas.style.cssText = 'width: 200px; height: 200px; display: block';
+    document.body.append(canvas);
+    const producer = tileProducerFor(engine(), attention);
+    const live = engine().liveBufferCount();
+    const make = (options: object) => createExplorerView(engine(), { canvas, producer, ...options });
+    expect(() => make({ head: 2 })).toThrow('head must be 0..1; got 2.');
+    expect(() => make({ pooling: 'median' })).toThrow("pooling must be 'max' or 'mean'; got 'median'.");
+    expect(() => make({ scale: 'sqrt' })).toThrow("scale must be 'linear' or 'log'; got 'sqrt'.");
+    expect(engine().liveBufferCount()).toBe(live); // a refused view made nothing
+
+    const hovers: (ExplorerHover | null)[] = [];
+    const view = make({ head: 1, onHover: (hover: ExplorerHover | null) => hovers.push(hover) });
+    expect(() => view.setPooling('median' as 'max')).toThrow(/pooling must be 'max' or 'mean'/);
+    expect(() => view.setScale('sqrt' as 'log')).toThrow(/scale must be 'linear' or 'log'/);
+    expect([view.head, view.pooling]).toEqual([1, 'max']); // the last good settings stay
+    const withView = engine().liveBufferCount();
+    const rect = canvas.getBoundingClientRect();
+    canvas.dispatchEvent(new PointerEvent('pointermove', { clientX: rect.left + 100, clientY: rect.top + 100, bubbles: true }));
+    await expect.poll(() => engine().liveBufferCount(), { timeout: 5_000 }).toBeGreaterThan(withView); // the entry's read is under way
+    view.destroy();
+    view.destroy();
+    await expect.poll(() => engine().liveBufferCount(), { timeout: 20_000 }).toBe(live); // the read landed; the view freed all
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(hovers.filter((h) => h !== null)).toEqual([]);
+    canvas.remove();
+    attention.destroy();
+    qt!.destroy();
+    kt!.destroy();
+  });
 });

@@ -86,7 +86,7 @@ export interface ExplorerView extends FrameParticipant {
   draw(encoder: GPUCommandEncoder, target: GPUTextureView, width: number, height: number, format?: GPUTextureFormat): void;
   /** Shows another head and restarts the overview. Throws `InvalidArgumentError` outside 0..producer.heads − 1. */
   setHead(head: number): void;
-  /** Changes how a cell pools the entries it covers, and restarts the overview. */
+  /** Changes how a cell pools the entries it covers ('max' or 'mean'), and restarts the overview. */
   setPooling(pooling: Pooling): void;
   /** Switches the colormap from the next frame on. */
   setColormap(name: ColormapName): void;
@@ -99,20 +99,41 @@ export interface ExplorerView extends FrameParticipant {
   /** Draws these profiles along the axes (column sums on top, entropy on the left); null removes them. */
   setProfiles(profiles: AxisProfiles | null): void;
   readonly progress: ExplorerProgress;
-  /** Removes the listeners and frees the view's GPU resources; the producer stays the caller's. */
+  /**
+   * Removes the listeners and frees the view's GPU resources (a pointer read in flight reports nothing);
+   * the producer stays the caller's. A second call does nothing.
+   */
   destroy(): void;
 }
 
 const LOG_VMIN = 1e-6;
+const POOLINGS: readonly Pooling[] = ['max', 'mean'];
+const SCALES: readonly ('linear' | 'log')[] = ['linear', 'log'];
+
+function checkedHead(head: number, heads: number): number {
+  invalidArgument(Number.isInteger(head) && head >= 0 && head < heads, () => `head must be 0..${heads - 1}; got ${head}.`);
+  return head;
+}
+
+function checkedChoice<T extends string>(what: string, value: T, choices: readonly T[]): T {
+  invalidArgument(choices.includes(value), () => `${what} must be ${choices.map((c) => `'${c}'`).join(' or ')}; got '${String(value)}'.`);
+  return value;
+}
 
 /**
  * Creates an explorer drawing `options.producer`'s matrix on `options.canvas`. The view does not own the
- * producer. Throws `InvalidArgumentError` for an empty matrix.
+ * producer. Throws `InvalidArgumentError` for an empty matrix, a head outside the producer's, or an unknown
+ * pooling or scale.
  */
 export function createExplorerView(engine: Engine, options: ExplorerViewOptions): ExplorerView {
   const { producer } = options;
   const label = options.label ?? 'ExplorerView';
   invalidArgument(producer.rows >= 1 && producer.cols >= 1, () => 'The explorer needs a matrix of at least 1×1.');
+  const state = {
+    head: checkedHead(options.head ?? 0, producer.heads),
+    pooling: checkedChoice('pooling', options.pooling ?? 'max', POOLINGS),
+    scale: checkedChoice('scale', options.scale ?? 'linear', SCALES),
+  };
   const pyramid = createPyramid(producer.rows, producer.cols);
   // The fitted matrix leaves room for the profile strips along the top and left.
   const camera = new Camera({ maxScale: 48, padding: PROFILE_STRIP_PX });
@@ -124,7 +145,6 @@ export function createExplorerView(engine: Engine, options: ExplorerViewOptions)
   const cost = new CostModel();
   const meter = createFrameCostMeter(engine, label);
   const jobs = new Map<string, TileJob>();
-  const state = { head: options.head ?? 0, pooling: options.pooling ?? 'max', scale: options.scale ?? 'linear' };
   const budgetMs = options.budgetMs ?? 8;
   const progress: ExplorerProgress = { fraction: 0, etaMs: NaN, cancelled: false };
   let overviewLevel = 0;
@@ -138,6 +158,7 @@ export function createExplorerView(engine: Engine, options: ExplorerViewOptions)
     overviewLevel = levelForScale(pyramid, camera.fitScale());
   });
   let hoverToken = 0;
+  let destroyed = false;
   const detach = attachInteraction(options.canvas, camera, {
     hover: (x, y) => void hoverAt(x, y),
     leave: () => {
@@ -277,7 +298,7 @@ export function createExplorerView(engine: Engine, options: ExplorerViewOptions)
       return;
     }
     const entry = await producer.readEntry(state.head, query, key);
-    if (token === hoverToken) options.onHover?.({ head: state.head, query, key, ...entry });
+    if (token === hoverToken) options.onHover?.({ head: state.head, query, key, ...entry }); // destroy() bumps the token
   }
 
   // After a change of head or pooling the unfinished tiles of the old one are no longer wanted: their slots
@@ -317,18 +338,17 @@ export function createExplorerView(engine: Engine, options: ExplorerViewOptions)
       pass.draw(encoder, target, format, drawList, (renderPass) => profilePass.record(renderPass, format));
     },
     setHead(head) {
-      invalidArgument(Number.isInteger(head) && head >= 0 && head < producer.heads, () => `head must be 0..${producer.heads - 1}; got ${head}.`);
-      state.head = head;
+      state.head = checkedHead(head, producer.heads);
       switchTiles();
     },
     setProfiles: (profiles) => profilePass.setProfiles(profiles),
     setPooling(pooling) {
-      state.pooling = pooling;
+      state.pooling = checkedChoice('pooling', pooling, POOLINGS);
       switchTiles();
     },
     setColormap: (name) => pass.setColormap(name),
     setScale(scale) {
-      state.scale = scale;
+      state.scale = checkedChoice('scale', scale, SCALES);
       viewVersion = -1;
     },
     jumpTo(token) {
@@ -341,6 +361,9 @@ export function createExplorerView(engine: Engine, options: ExplorerViewOptions)
       options.onProgress?.(progress);
     },
     destroy() {
+      if (destroyed) return;
+      destroyed = true;
+      hoverToken++; // a pointer read still in flight reports nothing
       detach();
       surface.destroy();
       pass.destroy();

@@ -147,6 +147,7 @@ export function createImageView(engine: Engine, options: ImageViewOptions): Imag
   let layoutVersion = 0;
   const surface = createCanvasSurface(engine, options.canvas, () => {});
 
+  let destroyed = false;
   const view: ImageView = {
     rects,
     get labels() {
@@ -161,6 +162,7 @@ export function createImageView(engine: Engine, options: ImageViewOptions): Imag
       }
     },
     draw(encoder, target, width, height, format = 'rgba8unorm', scale = 1) {
+      invalidArgument(!destroyed, () => `${label} was used after destroy().`);
       if (width !== laidOutWidth || height !== laidOutHeight || scale !== laidOutScale) {
         layOut(width, height, scale);
         layoutVersion += 1;
@@ -183,6 +185,7 @@ export function createImageView(engine: Engine, options: ImageViewOptions): Imag
       captionsPlacedFor = -1;
     },
     destroy() {
+      destroyed = true;
       for (const u of uniforms.splice(0)) u.destroy();
       shown = [];
       captions?.destroy();

@@ -104,6 +104,9 @@ describe('explorer view', () => {
     await expect.poll(() => engine().liveBufferCount(), { timeout: 5_000 }).toBeGreaterThan(withView); // the entry's read is under way
     view.destroy();
     view.destroy();
+    const encoder = engine().device.createCommandEncoder();
+    expect(() => view.render!(encoder, { time: 0, delta: 0, frame: 0 })).toThrow('ExplorerView was used after destroy().');
+    encoder.finish();
     await expect.poll(() => engine().liveBufferCount(), { timeout: 20_000 }).toBe(live); // the read landed; the view freed all
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(hovers.filter((h) => h !== null)).toEqual([]);

@@ -2,7 +2,7 @@
 // colours at texel centres against the colormap entries predicted from float64 statistics, for NHWC and
 // NCHW and every normalization mode; NaN/±Inf in the marked colour; bilinear values; the camera; the
 // Canvas2D peer's colours at map centres; the CPU statistics against the float64 reference; GL leaks.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InvalidArgumentError, colormapIndex, colormapRgba, randomFloats, type ColormapName } from '../../src/index';
 import {
   NORMALIZATION_MODES,
@@ -306,6 +306,27 @@ describe('createCanvas2dGrid (the putImageData peer)', () => {
       }
     });
   }
+
+  it('frees its atlases on a relayout and on destroy(), and says so when used after destroy()', () => {
+    const peer = createCanvas2dGrid(makeCanvas(), { layers: makeLayers('NHWC', 1), autoSize: false, interactive: false });
+    const atlases: OffscreenCanvas[] = [];
+    const drawImage = vi.spyOn(CanvasRenderingContext2D.prototype, 'drawImage').mockImplementation(function (image) {
+      if (image instanceof OffscreenCanvas && !atlases.includes(image)) atlases.push(image);
+    });
+    peer.render();
+    const first = [...atlases];
+    expect(first.length).toBeGreaterThan(0);
+    peer.update([makeLayers('NCHW', 2)[0]!]); // another shape: new atlases
+    expect(first.map((a) => a.width * a.height)).toEqual(first.map(() => 0));
+    peer.render();
+    const second = atlases.filter((a) => !first.includes(a));
+    expect(second.length).toBeGreaterThan(0);
+    drawImage.mockRestore();
+    peer.destroy();
+    expect(second.map((a) => a.width * a.height)).toEqual(second.map(() => 0));
+    expect(() => peer.render()).toThrowError(/createCanvas2dGrid: the grid was used after destroy\(\)/);
+    expect(() => peer.update(makeLayers('NHWC', 1))).toThrowError(InvalidArgumentError);
+  });
 });
 
 /** Bilinear value at p (texel units) as the shaders compute it, in float64; NaN if the nearest is not finite. */

@@ -209,6 +209,7 @@ describe('image view', () => {
     view.destroy();
     for (const t of images) t.destroy();
     expect(engine().liveBufferLabels()).toHaveLength(before);
+    await expect(drawPixels(engine(), view, 32, 16)).rejects.toThrow('ImageView was used after destroy().');
   });
 });
 

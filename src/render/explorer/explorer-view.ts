@@ -326,12 +326,14 @@ export function createExplorerView(engine: Engine, options: ExplorerViewOptions)
     progress,
     compute,
     render(encoder) {
+      invalidArgument(!destroyed, () => `${label} was used after destroy().`);
       syncView();
       buildDrawList();
       const target = surface.context.getCurrentTexture().createView();
       pass.draw(encoder, target, surface.format, drawList, (renderPass) => profilePass.record(renderPass, surface.format));
     },
     draw(encoder, target, width, height, format = 'rgba8unorm') {
+      invalidArgument(!destroyed, () => `${label} was used after destroy().`);
       camera.setViewport(width, height);
       syncView();
       buildDrawList();

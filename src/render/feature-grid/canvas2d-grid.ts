@@ -6,7 +6,7 @@
 // update() does the per-data work (statistics, colormapping, one putImageData per map into the layer's
 // atlas canvas); render() does the per-frame work (one drawImage per visible map, scaled by the camera).
 // 'bilinear' here is the browser's image smoothing of colours, not our interpolation of values.
-import { GlassboxError } from '../../core/errors';
+import { GlassboxError, invalidArgument } from '../../core/errors';
 import type { FeatureNormalization } from '../../reference/channel-stats';
 import { Camera, type WorldRect } from '../camera';
 import { colormapIndex, colormapRgba, type ColormapName } from '../colormaps';
@@ -91,6 +91,7 @@ export function createCanvas2dGrid(canvas: HTMLCanvasElement, options: Canvas2dG
   let layers = options.layers;
   let layout = featureGridLayout(layers, { columns: settings.columns });
   let images = layers.map(makeLayerImages);
+  let destroyed = false;
   camera.setBounds(layout.bounds);
   const visible: ChannelRange = { first: 0, count: 0 };
   const view: WorldRect = { x: 0, y: 0, width: 0, height: 0 };
@@ -99,8 +100,10 @@ export function createCanvas2dGrid(canvas: HTMLCanvasElement, options: Canvas2dG
   update(layers);
 
   function update(next: readonly CpuFeatureLayer[]): void {
+    invalidArgument(!destroyed, () => `${WHO}: the grid was used after destroy().`);
     checkCpuLayers(next, settings.batchItem, WHO);
     if (!sameShapes(layers, next)) {
+      freeAtlases();
       images = next.map(makeLayerImages);
       layout = featureGridLayout(next, { columns: settings.columns });
       camera.setBounds(layout.bounds);
@@ -108,6 +111,10 @@ export function createCanvas2dGrid(canvas: HTMLCanvasElement, options: Canvas2dG
     layers = next;
     images.forEach((layer, i) => layer.stats.refresh(next[i]!));
     repaint();
+  }
+
+  function freeAtlases(): void {
+    for (const layer of images) layer.atlas.width = layer.atlas.height = 0; // frees the atlas store now, not at GC
   }
 
   // Colormaps every map and puts it into its tile.
@@ -130,6 +137,7 @@ export function createCanvas2dGrid(canvas: HTMLCanvasElement, options: Canvas2dG
     },
     update,
     render() {
+      invalidArgument(!destroyed, () => `${WHO}: the grid was used after destroy().`);
       camera.setViewport(canvas.width, canvas.height);
       const [r, g, b] = settings.background.map((v) => Math.round(v * 255));
       context.fillStyle = `rgb(${r} ${g} ${b})`;
@@ -166,9 +174,10 @@ export function createCanvas2dGrid(canvas: HTMLCanvasElement, options: Canvas2dG
       settings.sampling = resolveGridOptions({ ...settings, sampling }, WHO).sampling;
     },
     destroy() {
+      destroyed = true;
       detach();
       stopSizing();
-      for (const layer of images) layer.atlas.width = layer.atlas.height = 0; // frees the atlas store now
+      freeAtlases();
       images = [];
     },
   };

@@ -18,7 +18,7 @@ export interface AttentionFlowWorker {
 
 /** Options for {@link createAttentionFlowWorker}. */
 export interface AttentionFlowWorkerOptions {
-  /** Results kept (least recently used dropped first); default 16. */
+  /** Results kept (least recently used dropped first); an integer ≥ 0, default 16. */
   cacheSize?: number;
 }
 
@@ -28,6 +28,9 @@ export interface AttentionFlowWorkerOptions {
  */
 export function createAttentionFlowWorker(options: AttentionFlowWorkerOptions = {}): AttentionFlowWorker {
   const cacheSize = options.cacheSize ?? 16;
+  if (!(Number.isInteger(cacheSize) && cacheSize >= 0)) {
+    throw new InvalidArgumentError(`createAttentionFlowWorker: cacheSize must be an integer ≥ 0; got ${cacheSize}.`);
+  }
   const backend = typeof Worker === 'undefined' ? inlineBackend() : workerBackend();
   const cache = new Map<string, { input: Float64Array; result: Promise<Float64Array> }>();
   let destroyed = false;

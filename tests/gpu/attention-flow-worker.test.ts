@@ -56,6 +56,9 @@ describe('createAttentionFlowWorker in the browser', () => {
     } finally {
       flows.destroy();
     }
+    for (const cacheSize of [Number.NaN, -1, 2.5]) {
+      expect(() => createAttentionFlowWorker({ cacheSize })).toThrow(`createAttentionFlowWorker: cacheSize must be an integer ≥ 0; got ${cacheSize}.`);
+    }
   });
 
   it('the worker itself replies to a bad request with the error name and message', async () => {

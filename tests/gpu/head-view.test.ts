@@ -232,6 +232,18 @@ describe('HeadView labels, pointer and errors', () => {
     expect(view.focus).toBeNull();
   });
 
+  it('with interactive: false, the labels are shown but neither they nor the rows focus a token on hover', async () => {
+    const view = headView(tensor(oneHot(PERMS), [H, N, N]), { interactive: false });
+    await nextFrame();
+    expect(view.labels).toHaveLength(2 * N);
+    view.labels[4]!.dispatchEvent(new PointerEvent('pointerover', { bubbles: true }));
+    const box = canvas.getBoundingClientRect();
+    canvas.dispatchEvent(new PointerEvent('pointermove', { clientX: box.left + 10, clientY: box.top + box.height * 0.9, bubbles: true }));
+    expect(view.focus).toBeNull();
+    view.focusToken('key', 1); // the API still focuses
+    expect(view.focus).toEqual({ side: 'key', index: 1 });
+  });
+
   it('the keyboard focuses tokens as hovering does, and a live region says which', async () => {
     const view = headView(tensor(oneHot(PERMS), [H, N, N]));
     expect(canvas.tabIndex).toBe(0);

@@ -121,6 +121,7 @@ export function createHeadView(engine: Engine, options: HeadViewOptions): HeadVi
     { side: 'key', originX: 0, originY: 0, stepX: 0, stepY: 0, align: 'start' },
   ];
   const labels = options.labels === false ? null : createTokenLabels(options.canvas, label, (side, index) => {
+    if (options.interactive === false) return; // labels are shown, but hovering them focuses nothing
     if (side === 'query' || side === 'key') view.focusToken(side, index);
     else if (focus) view.focusToken(focus.side, null);
   });

@@ -46,12 +46,12 @@ export class GlassboxAttentionHeatmap extends GlassboxElement {
   }
 
   /** A PNG of the view at `scale`× the canvas's resolution. */
-  exportPng(options: { scale?: number } = {}): Promise<Blob> {
+  async exportPng(options: { scale?: number } = {}): Promise<Blob> {
     return this.#ready().png(options.scale ?? 1);
   }
 
   /** The visible cells as .npy: [heads on screen, queries, keys] (see heatmapVisibleData). */
-  exportNpy(): Promise<Uint8Array> {
+  async exportNpy(): Promise<Uint8Array> {
     return this.#ready().npy();
   }
 

@@ -70,12 +70,12 @@ export class GlassboxFeatureMaps extends GlassboxElement {
   }
 
   /** A PNG of the grid at `scale`× the canvas's resolution. */
-  exportPng(options: { scale?: number } = {}): Promise<Blob> {
+  async exportPng(options: { scale?: number } = {}): Promise<Blob> {
     return this.#ready().png(options.scale ?? 1);
   }
 
   /** The visible maps as .npy: [channels, height, width] of the layer most on screen (see featureGridVisibleData). */
-  exportNpy(): Promise<Uint8Array> {
+  async exportNpy(): Promise<Uint8Array> {
     return this.#ready().npy();
   }
 

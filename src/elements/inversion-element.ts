@@ -81,7 +81,7 @@ export class GlassboxInversion extends GlassboxElement {
   }
 
   /** The optimized image as a PNG, each pixel a scale × scale block. */
-  exportPng(options: { scale?: number } = {}): Promise<Blob> {
+  async exportPng(options: { scale?: number } = {}): Promise<Blob> {
     if (!this.#optimization) throw new InvalidArgumentError(`<${TAG}>: nothing to export until the optimization is ready (state '${this.state}').`);
     return exportPng(this.#optimization.image, options);
   }

@@ -46,7 +46,7 @@ export class GlassboxLongAttention extends GlassboxElement {
   }
 
   /** A PNG of the view at `scale`× the canvas's resolution. */
-  exportPng(options: { scale?: number } = {}): Promise<Blob> {
+  async exportPng(options: { scale?: number } = {}): Promise<Blob> {
     if (!this.#png) throw new InvalidArgumentError(`<${TAG}>: nothing to export until the view is ready (state '${this.state}').`);
     return this.#png(options.scale ?? 1);
   }

@@ -74,17 +74,17 @@ export class GlassboxTransformer extends GlassboxElement {
   }
 
   /** A PNG of the view at `scale`× the canvas's resolution (links only: the labels are DOM text; see exportSvg). */
-  exportPng(options: { scale?: number } = {}): Promise<Blob> {
+  async exportPng(options: { scale?: number } = {}): Promise<Blob> {
     return this.#ready().png(options.scale ?? 1);
   }
 
   /** The shown data as .npy: P of the shown layer [heads, n, n], or the fused graph Â [layers, n, n]. */
-  exportNpy(): Promise<Uint8Array> {
+  async exportNpy(): Promise<Uint8Array> {
     return this.#ready().npy();
   }
 
   /** The picture as SVG, labels and all: one line per drawn link. */
-  exportSvg(): Promise<string> {
+  async exportSvg(): Promise<string> {
     return this.#ready().svg();
   }
 

@@ -104,6 +104,22 @@ describe('custom elements (through <glassbox-attention-heatmap>)', () => {
 
   it('exports a PNG at a chosen scale and the visible cells as .npy that parseNpy and numpy read', async () => {
     const { page } = demo();
+    // Before its view is ready an element's exports reject (a promise's caller catches it), not throw.
+    const early = await page.evaluate(async () => {
+      await customElements.whenDefined('glassbox-attention-heatmap');
+      const element = document.createElement('glassbox-attention-heatmap') as unknown as { exportPng(): Promise<Blob>; exportNpy(): Promise<Uint8Array> };
+      const outcome = async (run: () => Promise<unknown>) => {
+        let promise: Promise<unknown>;
+        try {
+          promise = run();
+        } catch (error) {
+          return `threw ${String(error)}`;
+        }
+        return promise.then(() => 'resolved', (error: Error) => error.message);
+      };
+      return [await outcome(() => element.exportPng()), await outcome(() => element.exportNpy())];
+    });
+    expect(early).toEqual([0, 1].map(() => "<glassbox-attention-heatmap>: nothing to export until the view is ready (state 'idle')."));
     const exported = await page.evaluate(async () => {
       const element = document.getElementById('a') as unknown as { exportPng(o: object): Promise<Blob>; exportNpy(): Promise<Uint8Array> };
       const png = new Uint8Array(await (await element.exportPng({ scale: 2 })).arrayBuffer());

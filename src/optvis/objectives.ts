@@ -9,9 +9,9 @@ import type { GpuTensor } from '../memory/gpu-tensor';
 export type FeatureTerm =
   /** ‖h − target‖² / ‖target‖²: target is the layer's activations for the original image. */
   | { readonly kind: 'featureMatch'; readonly layer: string; readonly target: GpuTensor }
-  /** −mean over (y, x) of h[..., c]. */
+  /** −mean over (n, y, x) of h[n, y, x, c]. */
   | { readonly kind: 'channel'; readonly layer: string; readonly channel: number }
-  /** −h[y, x, c]; (y, x) defaults to the layer's centre. */
+  /** −h[n, y, x, c] averaged over the batch; (y, x) defaults to the layer's centre. */
   | { readonly kind: 'neuron'; readonly layer: string; readonly channel: number; readonly y?: number; readonly x?: number }
   /** −mean(h²). */
   | { readonly kind: 'deepDream'; readonly layer: string };

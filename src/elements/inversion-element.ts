@@ -2,7 +2,8 @@
 // `input`) or activation maximization (find the picture channel `channel` of `layer` responds to most) on a
 // tfjs model from a URL, optimized on the GPU and drawn every frame from the optimizer's buffer, with the
 // loss curve below. Steps per frame adapt to a budget. With `prefers-reduced-motion: reduce` (or the
-// `paused` attribute) it waits for resume() instead of starting by itself.
+// `paused` attribute) it waits for resume() instead of starting by itself; once the reader has paused or
+// resumed (the methods, or the attribute set or removed), a rebuild keeps that choice.
 //   <glassbox-inversion model="/cnn/model.json" mode="invert" layer="block3" input="cat.jpg"></glassbox-inversion>
 import * as tf from '@tensorflow/tfjs-core';
 import type { Engine } from '../core/engine';
@@ -34,12 +35,14 @@ const LOSS_CURVE_PX = 90;
  */
 export class GlassboxInversion extends GlassboxElement {
   static readonly tagName = TAG;
-  static readonly observedAttributes = ['model', 'mode', 'layer', 'channel', 'input', 'size', 'input-range', 'input-node', 'steps'];
+  static readonly observedAttributes = ['model', 'mode', 'layer', 'channel', 'input', 'size', 'input-range', 'input-node', 'steps', 'paused'];
 
   #image: CanvasImageSource | null = null;
   #optimization: Optimization | null = null;
   #stepper: LiveStepper | null = null;
   #running = false;
+  /** The reader's latest pause or resume, which outlives rebuilds; null until there is one. */
+  #chosen: boolean | null = null;
   /** The latest loss read back (one scalar per frame at most), the step it belongs to, and the first. */
   loss: number | null = null;
   lossStep: number | null = null;
@@ -65,12 +68,20 @@ export class GlassboxInversion extends GlassboxElement {
 
   /** Stops taking optimization steps; the current image stays on screen. */
   pause(): void {
-    this.#running = false;
+    this.#running = this.#chosen = false;
   }
 
   /** Takes optimization steps again, within a per-frame GPU budget. */
   resume(): void {
-    this.#running = true;
+    this.#running = this.#chosen = true;
+  }
+
+  /** `paused` set or removed pauses or resumes in place, in any state: it never rebuilds. */
+  override attributeChangedCallback(name: string, previous: string | null, next: string | null): void {
+    if (name !== 'paused') return super.attributeChangedCallback(name, previous, next);
+    if ((previous === null) === (next === null)) return;
+    if (next === null) this.resume();
+    else this.pause();
   }
 
   /** Starts again from a fresh random image. */
@@ -121,7 +132,7 @@ export class GlassboxInversion extends GlassboxElement {
       owned.push(plot, { destroy: () => plotCanvas.remove() });
       this.#optimization = optimization;
       [this.loss, this.lossStep, this.firstLoss] = [null, null, null];
-      this.#running = !this.hasAttribute('paused') && !matchMedia('(prefers-reduced-motion: reduce)').matches;
+      this.#running = this.#chosen ?? (!this.hasAttribute('paused') && !matchMedia('(prefers-reduced-motion: reduce)').matches);
       const stepper = createLiveStepper(optimization, {
         budgetMs: FRAME_BUDGET_MS,
         maxStepsPerFrame: MAX_STEPS_PER_FRAME,

@@ -113,6 +113,27 @@ describe('<glassbox-inversion>', () => {
       await page.$eval('#still', (el) => el.scrollIntoView()); // frames run only on screen
       await page.$eval('#still', (el) => (el as unknown as { resume(): void }).resume());
       await stepsAtLeast(page, 'still', 3);
+      // A rebuild (another layer) keeps the reader's choice to run, reduced motion or not.
+      await page.$eval('#still', (el) => new Promise<void>((resolve) => {
+        el.addEventListener('glassbox-ready', () => resolve(), { once: true });
+        el.setAttribute('layer', 'dw');
+      }));
+      expect(await probe(page, 'still')).toMatchObject({ state: 'ready', running: true });
+      await stepsAtLeast(page, 'still', 3);
+      // The paused attribute pauses and resumes in place: no rebuild, the steps stop and go on.
+      const readies = await page.$eval('#still', (el) => {
+        (window as unknown as { readies: number }).readies = 0;
+        el.addEventListener('glassbox-ready', () => (window as unknown as { readies: number }).readies++);
+        el.setAttribute('paused', '');
+        return (window as unknown as { readies: number }).readies;
+      });
+      expect((await probe(page, 'still')).running).toBe(false);
+      const pausedAt = (await probe(page, 'still')).steps;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect((await probe(page, 'still')).steps).toBe(pausedAt);
+      await page.$eval('#still', (el) => el.removeAttribute('paused'));
+      await stepsAtLeast(page, 'still', pausedAt + 3);
+      expect(await page.evaluate(() => (window as unknown as { readies: number }).readies)).toBe(readies);
     } finally {
       await page.emulateMediaFeatures([]);
     }

@@ -61,7 +61,7 @@ describe('referenceAttentionWeights', () => {
   it('NaN or Inf inputs throw a NonFiniteError naming the position', () => {
     const run = () => referenceAttentionWeights({ q: [1, NaN], k: [1, 2], batch: 1, nq: 2, nk: 2, d: 1 });
     expect(run).toThrow(NonFiniteError);
-    expect(run).toThrow(/head 0, query 1, key 0 is NaN/);
+    expect(run).toThrow(/batch item 0, query 1, key 0 is NaN/);
     const inf = () => referenceAttentionWeights({ q: [1], k: [Infinity], batch: 1, nq: 1, nk: 1, d: 1 });
     expect(inf).toThrow(/is Infinity/);
   });

@@ -1,6 +1,6 @@
 // Attention flow in a worker, cached by content: a view that asks again for the same layers (a redraw, a
 // layer picked twice) gets the answer at once, and two asks for one graph in flight share one computation.
-import { GlassboxError, InvalidArgumentError } from '../core/errors';
+import { GlassboxError, InvalidArgumentError, invalidArgument } from '../core/errors';
 import { attentionFlow, checkAttentionFlowArguments, type AttentionFlowOptions } from './attention-flow';
 import type { AttentionFlowReply, AttentionFlowRequest } from './attention-flow-worker';
 
@@ -28,9 +28,8 @@ export interface AttentionFlowWorkerOptions {
  */
 export function createAttentionFlowWorker(options: AttentionFlowWorkerOptions = {}): AttentionFlowWorker {
   const cacheSize = options.cacheSize ?? 16;
-  if (!(Number.isInteger(cacheSize) && cacheSize >= 0)) {
-    throw new InvalidArgumentError(`createAttentionFlowWorker: cacheSize must be an integer ≥ 0; got ${cacheSize}.`);
-  }
+  invalidArgument(Number.isInteger(cacheSize) && cacheSize >= 0,
+    () => `createAttentionFlowWorker: cacheSize must be an integer ≥ 0; got ${cacheSize}.`);
   const backend = typeof Worker === 'undefined' ? inlineBackend() : workerBackend();
   const cache = new Map<string, { input: Float64Array; result: Promise<Float64Array> }>();
   let destroyed = false;

@@ -189,7 +189,20 @@ async function peerPeakBytes(engine: Engine, setup: CaseSetup): Promise<number> 
   return peak - before;
 }
 
-function tfjsBytesInGpu(): number {
+/** Largest |ours − theirs| over every element; null where a difference is not finite. */
+export function maxAbsDiff(mine: ArrayLike<number>, theirs: ArrayLike<number>): number | null {
+  if (mine.length !== theirs.length) throw new Error(`ours has ${mine.length} elements, the peer ${theirs.length}.`);
+  let worst = 0;
+  for (let i = 0; i < mine.length; i++) {
+    const difference = Math.abs(mine[i]! - Number(theirs[i]));
+    if (!Number.isFinite(difference)) return null;
+    worst = Math.max(worst, difference);
+  }
+  return worst;
+}
+
+/** tfjs's GPU bytes in use (tf.memory().numBytesInGPU). */
+export function tfjsBytesInGpu(): number {
   const bytes = (tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number }).numBytesInGPU;
   if (typeof bytes !== 'number') throw new Error(`tf.memory() has no numBytesInGPU on backend '${tf.getBackend()}'.`);
   return bytes;
@@ -234,15 +247,7 @@ async function compareOutputs(ours: OursSide, setup: CaseSetup): Promise<number 
   const mine = await ours.read();
   const output = tf.tidy(() => setup.peer());
   try {
-    const theirs = await output.data();
-    if (mine.length !== theirs.length) throw new Error(`ours has ${mine.length} elements, the peer ${theirs.length}.`);
-    let worst = 0;
-    for (let i = 0; i < mine.length; i++) {
-      const difference = Math.abs(mine[i]! - Number(theirs[i]));
-      if (!Number.isFinite(difference)) return null;
-      worst = Math.max(worst, difference);
-    }
-    return worst;
+    return maxAbsDiff(mine, await output.data());
   } finally {
     output.dispose();
   }

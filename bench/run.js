@@ -120,6 +120,7 @@ async function openBenchPage(options) {
   const page = await resources.browser.newPage();
   page.on('console', (message) => {
     if (message.type() === 'error' || message.type() === 'warn') console.error(`[page ${message.type()}] ${message.text()}`);
+    else if (message.type() === 'info') console.error(`[page] ${message.text()}`); // progress of long cases
   });
   page.on('pageerror', (error) => console.error(`[page error] ${error instanceof Error ? error.message : String(error)}`));
   await page.goto(`${resources.server.url}${pagePath}`, { waitUntil: 'load' });

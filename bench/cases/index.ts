@@ -2,6 +2,7 @@
 import type { BenchCase, Params } from '../harness';
 import { attentionWeightsCase } from './attention-weights';
 import { lseThroughputCase, maxNCase, screenTilesAtTfjsLargestCase, screenTilesCase } from './long-attention';
+import { maxNFullCase } from './max-n-full';
 import { refineFramesCase } from './refine-frames';
 import { featureGridCase } from './feature-grid';
 import { activationLatencyCase } from './activation-latency';
@@ -15,6 +16,7 @@ export const benchCases: readonly BenchCase<Params>[] = [
   screenTilesCase,
   screenTilesAtTfjsLargestCase,
   maxNCase,
+  maxNFullCase,
   refineFramesCase,
   featureGridCase,
   activationLatencyCase,

@@ -8,8 +8,7 @@
 //   max-n:          N = 131,072 (causal): each stage's work for one slice (the last 64 queries' row statistics;
 //                   the last row of 1,024 overview cells, 128 × 131,072 entries), both sides at that N (tfjs
 //                   materializes the slice's scores). A full stage is ~1,024 (row statistics) or ~512 (screen)
-//                   such slices. VITE_GLASSBOX_MAX_N=full adds the full stages at 131,072 against tfjs's
-//                   materialized softmax at its largest N, 16,383 here (hours on SwiftShader: opt-in).
+//                   such slices; VITE_GLASSBOX_MAX_N=full adds them (max-n-full.ts, over an hour: opt-in).
 import * as tf from '@tensorflow/tfjs-core';
 import { createAttentionRowStats, type BlockRange, type LongAttentionParams } from '../../src/kernels/attention-row-stats';
 import { createAttentionTiles, type TileRequest } from '../../src/kernels/attention-tiles';
@@ -62,7 +61,7 @@ export const screenTilesCase: BenchCase<ScreenParams> = {
 };
 
 /** tfjs's largest N here: its softmax at 16,384 returns zeros without an error (see max-n). */
-const TFJS_LARGEST_N = 16_383;
+export const TFJS_LARGEST_N = 16_383;
 
 /**
  * The 1:1 screen at tfjs's largest N, opt-in (VITE_GLASSBOX_TFJS_LARGEST=1): the harness runs the peer four
@@ -111,10 +110,9 @@ function screenSetup(engine: Engine, { N, view, reduce }: ScreenParams): CaseSet
 }
 
 
-type MaxNParams = { N: number; stage: 'row-stats' | 'screen-tiles'; slice: string; peer_N: number };
+export type MaxNParams = { N: number; stage: 'row-stats' | 'screen-tiles'; slice: string; peer_N: number };
 
-const MAX_N = 131_072;
-const fullStages = String(import.meta.env.VITE_GLASSBOX_MAX_N ?? '') === 'full';
+export const MAX_N = 131_072;
 
 export const maxNCase: BenchCase<MaxNParams> = {
   name: 'max-n',
@@ -122,62 +120,42 @@ export const maxNCase: BenchCase<MaxNParams> = {
   params: [
     { N: MAX_N, stage: 'row-stats', slice: 'last 64 queries', peer_N: MAX_N },
     { N: MAX_N, stage: 'screen-tiles', slice: 'last 128 rows: 1024x1 cells', peer_N: MAX_N },
-    ...(fullStages
-      ? ([
-          // tfjs's softmax at N = 16,383 is right (7 minutes on SwiftShader); at 16,384 it returns zeros,
-          // without an error. A screen needs N divisible by 1,024 for tfjs's pooling: 15,360.
-          { N: MAX_N, stage: 'row-stats', slice: 'all', peer_N: TFJS_LARGEST_N },
-          { N: MAX_N, stage: 'screen-tiles', slice: 'all: 1024x1024 cells', peer_N: 15_360 },
-        ] as const)
-      : []),
   ],
   warmup: 0,
-  samples: 1, // seconds (slices) to hours (full stages) per run on SwiftShader
-  setup(engine, { N, stage, slice, peer_N: peerN }): CaseSetup {
+  samples: 1, // seconds per run on SwiftShader
+  setup(engine, { N, stage }): CaseSetup {
     const inputs = sharedInputs(engine, N);
-    const full = slice.startsWith('all');
-    // Rows the measured work covers; tfjs gets the same rows (slices) or the first peerN of everything.
-    const rows = full ? N : stage === 'row-stats' ? 64 : 128;
-    const peerRows = full ? peerN : rows;
-    const peerQ = tf.slice(inputs.qScaled, [0, full ? 0 : N - rows, 0], [1, peerRows, D]);
-    const peerK = full ? tf.slice(inputs.kTensor, [0, 0, 0], [1, peerN, D]) : inputs.kTensor;
-    const mask = causalMask(full ? 0 : N - rows, peerRows, full ? peerN : N);
+    // The slice's rows, the last of the matrix; tfjs gets the same rows over all N keys.
+    const rows = stage === 'row-stats' ? 64 : 128;
+    const peerQ = tf.slice(inputs.qScaled, [0, N - rows, 0], [1, rows, D]);
+    const mask = causalMask(N - rows, rows, N);
     const blocks = { head: 0, firstBlock: (N - rows) / 64, blocks: rows / 64 };
-    const screen: TileRequest = { head: 0, rows: [N - rows, N], cols: [0, N], width: SCREEN, height: full ? SCREEN : 1, reduce: 'mean' };
+    const screen: TileRequest = { head: 0, rows: [N - rows, N], cols: [0, N], width: SCREEN, height: 1, reduce: 'mean' };
     return {
       ours() {
         const rowStats = createRowStatsSide(engine, inputs, true, 'bench.maxN', { causal: true, ranges: [blocks] });
         if (stage === 'row-stats') {
           return {
             record: (encoder, timestampWrites) => rowStats.record(encoder, timestampWrites),
-            // L = m + log l of the rows tfjs also has (the first peerN rows are the same matrix when causal).
-            read: async () => lseOf((await rowStats.readStats()).subarray(4 * (full ? 0 : N - rows), 4 * (full ? peerN : N))),
+            read: async () => lseOf((await rowStats.readStats()).subarray(4 * (N - rows), 4 * N)),
             dispose: () => rowStats.dispose(),
           };
         }
         const tiles = createScreenSide(engine, inputs, rowStats, 'bench.maxN');
-        const out = tiles.out;
         return {
           record: (encoder, timestampWrites) => tiles.record(encoder, screen, timestampWrites),
-          async read() {
-            if (!full) return (await readFloats(engine, out)).subarray(0, SCREEN);
-            // tfjs's screen is of its own (smaller) matrix: the top-left peerN × peerN block of ours.
-            const top = { ...screen, rows: [0, peerN], cols: [0, peerN] } as const;
-            await engine.run('bench.maxN.compare', (e) => tiles.record(e, top));
-            return readFloats(engine, out);
-          },
+          read: async () => (await readFloats(engine, tiles.out)).subarray(0, SCREEN),
           dispose: () => tiles.dispose(),
         };
       },
       peer() {
-        const scores = tf.add(tf.matMul(peerQ, peerK, false, true), mask);
+        const scores = tf.add(tf.matMul(peerQ, inputs.kTensor, false, true), mask);
         if (stage === 'row-stats') return tf.logSumExp(scores, -1);
-        const p = tf.reshape(tf.softmax(scores), [1, peerRows, peerK.shape[1]!, 1]) as tf.Tensor4D;
-        const cell = [peerRows / (full ? SCREEN : 1), peerK.shape[1]! / SCREEN] as [number, number];
-        return tf.avgPool(p, cell, cell, 'valid');
+        const p = tf.reshape(tf.softmax(scores), [1, rows, N, 1]) as tf.Tensor4D;
+        return tf.avgPool(p, [rows, N / SCREEN], [rows, N / SCREEN], 'valid');
       },
       dispose() {
-        tf.dispose([peerQ, mask, ...(full ? [peerK] : [])]);
+        tf.dispose([peerQ, mask]);
         inputs.dispose();
       },
     };
@@ -185,7 +163,7 @@ export const maxNCase: BenchCase<MaxNParams> = {
 };
 
 /** Additive causal mask for queries [first, first + rows) over `keys` keys: -1e30 where key > query. */
-function causalMask(first: number, rows: number, keys: number): tf.Tensor {
+export function causalMask(first: number, rows: number, keys: number): tf.Tensor {
   return tf.tidy(() => {
     const query = tf.reshape(tf.add(tf.range(0, rows, 1, 'int32'), tf.scalar(first, 'int32')), [rows, 1]);
     const key = tf.reshape(tf.range(0, keys, 1, 'int32'), [1, keys]);

@@ -1,0 +1,176 @@
+// max-n, full stages (opt-in, VITE_GLASSBOX_MAX_N=full): every stage of the long-sequence pipeline over the
+// whole causal matrix at N = 131,072 (d = 64, one head), through the public API a page would use, run once:
+//   row-stats:    createLongAttention(...).computeRowStats(), its default chunks (one 64-row block each).
+//   screen-tiles: the 1024 × 1024-cell overview (mean of 128 × 128 entries a cell) over those statistics,
+//                 submitted as 16 strips of 64 cell rows, as the explorer spreads a screen over frames.
+// The peer is tfjs doing the same stage on a materialized matrix at its largest N here: 16,383 for the row
+// log-sum-exp (at 16,384 its softmax returns zeros, without an error), 15,360 for the screen, whose pooling
+// needs N divisible by 1,024. Both sides run once (a
+// stage takes tens of minutes of SwiftShader time); times are wall clock, from the first submission to the
+// last one's completion, readbacks excluded.
+// Checks: our L of rows [0, 16,383) against tfjs's (the causal matrix's top-left block is the same matrix);
+// our screen of the top-left 15,360² block against tfjs's; and on the full screen, that every cell was
+// written (poisoned with NaN first) and every row of cells sums to 1/128 (each row of P sums to 1:
+// Σ_cells mean = 128 rows / 128² entries a cell), reported as screen_row_sum_err.
+// Progress goes to the console as console.info (bench/run.js prints it).
+import * as tf from '@tensorflow/tfjs-core';
+import { createLongAttention, type Engine, type LongAttention, type TileRequest } from '../../src/index';
+import { readBufferRange } from '../../src/memory/readback';
+import { maxAbsDiff, tfjsBytesInGpu, trackBufferAllocations, type BenchCase, type CaseResult } from '../harness';
+import { causalMask, MAX_N, sharedInputs, TFJS_LARGEST_N, type MaxNParams, type SharedInputs } from './long-attention';
+
+const SCREEN = 1024;
+const STRIPS = 16;
+/** tfjs's largest N for the screen: ≤ TFJS_LARGEST_N and divisible by SCREEN for its pooling. */
+const PEER_SCREEN_N = 15_360;
+
+const fullStages = String(import.meta.env.VITE_GLASSBOX_MAX_N ?? '') === 'full';
+
+type StageRow = Omit<CaseResult, 'name' | 'params' | 'peer'> & Record<string, unknown>;
+
+let measured: Promise<Record<'row-stats' | 'screen-tiles', StageRow>> | null = null; // both rows from one run
+
+export const maxNFullCase: BenchCase<MaxNParams> = {
+  name: 'max-n',
+  peer: 'tfjs-webgpu materialized',
+  params: fullStages
+    ? [
+        { N: MAX_N, stage: 'row-stats', slice: 'all', peer_N: TFJS_LARGEST_N },
+        { N: MAX_N, stage: 'screen-tiles', slice: 'all: 1024x1024 cells', peer_N: PEER_SCREEN_N },
+      ]
+    : [],
+  warmup: 0,
+  samples: 1,
+  setup() {
+    throw new Error('max-n (full stages) measures itself');
+  },
+  async measure(engine, params) {
+    const peerN = (stage: MaxNParams['stage']) => this.params.find((p) => p.stage === stage)!.peer_N;
+    measured ??= runStages(engine, params.N, peerN('row-stats'), peerN('screen-tiles'));
+    const row = (await measured)[params.stage];
+    return { result: { name: 'max-n', params, peer: this.peer, ...row }, wall: { ours_wall_ms: row.ours_ms, peer_wall_ms: row.peer_ms } };
+  },
+};
+
+async function runStages(engine: Engine, N: number, statsPeerN: number, screenPeerN: number) {
+  const inputs = sharedInputs(engine, N);
+  try {
+    const allocations = trackBufferAllocations(engine.device);
+    const attention = createLongAttention(engine, inputs.q, inputs.k, { causal: true, label: 'bench.maxNFull' });
+    const screen = engine.createBuffer({ label: 'bench.maxNFull.screen', size: SCREEN * SCREEN * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    const oursBytes = allocations.stop();
+    try {
+      const entries = (N * (N + 1)) / 2;
+      const rowStatsMs = await timeRowStats(attention);
+      const screenMs = await timeScreen(engine, attention, screen, N);
+      const screenValues = new Float32Array(await readBufferRange(engine, screen, 0, screen.size));
+      const { lse } = await attention.rowStats();
+      const topLeft = await attention.tile(overview(screenPeerN));
+      const peerStats = await peerStage(engine, inputs, statsPeerN, 'row-stats', (scores) => tf.logSumExp(scores, -1));
+      const peerScreen = await peerStage(engine, inputs, screenPeerN, 'screen-tiles', (scores) => pooled(scores, screenPeerN));
+      const stage = (oursMs: number, peer: Awaited<ReturnType<typeof peerStage>>, peerN: number, err: number | null): StageRow => ({
+        ours_ms: oursMs,
+        peer_ms: peer.ms,
+        ratio: oursMs / peer.ms,
+        ours_bytes: oursBytes,
+        peer_bytes: peer.bytes,
+        max_abs_err: err,
+        ours_ns_per_entry: (oursMs * 1e6) / entries,
+        peer_ns_per_entry: (peer.ms * 1e6) / peerN ** 2, // tfjs computes every entry, the masked ones too
+      });
+      return {
+        'row-stats': stage(rowStatsMs, peerStats, statsPeerN, maxAbsDiff(lse.subarray(0, statsPeerN), peerStats.values)),
+        'screen-tiles': { ...stage(screenMs, peerScreen, screenPeerN, maxAbsDiff(topLeft, peerScreen.values)), screen_row_sum_err: screenRowSumError(screenValues, N) },
+      };
+    } finally {
+      screen.destroy();
+      attention.destroy();
+    }
+  } finally {
+    inputs.dispose();
+  }
+}
+
+async function timeRowStats(attention: LongAttention): Promise<number> {
+  const started = performance.now();
+  let reported = 0;
+  await attention.computeRowStats({
+    onProgress({ fraction }) {
+      if (fraction < reported + 0.05 && fraction < 1) return;
+      reported = fraction;
+      progress('row-stats', fraction, started);
+    },
+  });
+  return performance.now() - started;
+}
+
+/** The overview screen in strips of cell rows, each its own submission; every cell poisoned with NaN first. */
+async function timeScreen(engine: Engine, attention: LongAttention, screen: GPUBuffer, N: number): Promise<number> {
+  engine.device.queue.writeBuffer(screen, 0, new Float32Array(SCREEN * SCREEN).fill(NaN));
+  await engine.device.queue.onSubmittedWorkDone();
+  const request = overview(N);
+  const started = performance.now();
+  for (let strip = 0; strip < STRIPS; strip++) {
+    const cells = { x0: 0, x1: SCREEN, y0: (strip * SCREEN) / STRIPS, y1: ((strip + 1) * SCREEN) / STRIPS };
+    await engine.run('bench.maxNFull.strip', (encoder) => attention.recordTile(encoder, { ...request, cells }, screen));
+    await engine.device.queue.onSubmittedWorkDone();
+    progress('screen-tiles', (strip + 1) / STRIPS, started);
+  }
+  return performance.now() - started;
+}
+
+function overview(n: number): TileRequest {
+  return { head: 0, rows: [0, n], cols: [0, n], width: SCREEN, height: SCREEN, reduce: 'mean' };
+}
+
+function progress(stage: string, fraction: number, started: number): void {
+  const minutes = (performance.now() - started) / 60_000;
+  console.info(`max-n ${stage}: ${(fraction * 100).toFixed(0)}% after ${minutes.toFixed(1)} min`);
+}
+
+/** Largest |Σ_cells mean − 1/128| · 128 over the rows of cells (Infinity if a cell was left unwritten). */
+function screenRowSumError(values: Float32Array, N: number): number {
+  const entriesPerCell = (N / SCREEN) ** 2;
+  const rowsPerCellRow = N / SCREEN;
+  let worst = 0;
+  for (let y = 0; y < SCREEN; y++) {
+    let sum = 0;
+    for (let x = 0; x < SCREEN; x++) sum += values[y * SCREEN + x]!;
+    const error = Math.abs((sum * entriesPerCell) / rowsPerCellRow - 1);
+    worst = Number.isFinite(error) ? Math.max(worst, error) : Infinity;
+  }
+  return worst;
+}
+
+/** The softmax of [1, n, n] scores, mean-pooled into SCREEN × SCREEN cells. */
+function pooled(scores: tf.Tensor, n: number): tf.Tensor {
+  const p = tf.reshape(tf.softmax(scores), [1, n, n, 1]) as tf.Tensor4D;
+  const cell = n / SCREEN;
+  return tf.avgPool(p, cell, cell, 'valid');
+}
+
+/**
+ * Runs a peer stage once on the scaled, causally masked scores of the first n queries and keys (Q, K and
+ * the mask made before the clock starts, as in the other max-n rows): wall clock from recording to its
+ * output read back (≤ 4 MiB), and the growth of tfjs's GPU bytes while it is recorded.
+ */
+async function peerStage(engine: Engine, inputs: SharedInputs, n: number, name: string, finish: (scores: tf.Tensor) => tf.Tensor) {
+  const q = tf.slice(inputs.qScaled, [0, 0, 0], [1, n, -1]);
+  const k = tf.slice(inputs.kTensor, [0, 0, 0], [1, n, -1]);
+  const mask = causalMask(0, n, n);
+  try {
+    engine.flushPendingWork();
+    await engine.device.queue.onSubmittedWorkDone();
+    const before = tfjsBytesInGpu();
+    const started = performance.now();
+    const output = tf.tidy(() => finish(tf.add(tf.matMul(q, k, false, true), mask)));
+    const bytes = tfjsBytesInGpu() - before;
+    const values = (await output.data()) as Float32Array;
+    const ms = performance.now() - started;
+    output.dispose();
+    progress(`peer ${name}`, 1, started);
+    return { ms, bytes, values };
+  } finally {
+    tf.dispose([q, k, mask]);
+  }
+}

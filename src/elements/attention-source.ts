@@ -3,7 +3,7 @@
 import { attentionWeights } from '../attention/attention-weights';
 import type { Engine } from '../core/engine';
 import { InvalidArgumentError } from '../core/errors';
-import { attentionTensorsFrom, type NamedTensors } from '../io/attention-tensors';
+import { attentionTensorsFrom, hasQueriesAndKeys, type NamedTensors } from '../io/attention-tensors';
 import { attentionWeightsFrom, hasAttentionWeights } from '../io/attention-weight-tensors';
 import { tensorFromArray, type GpuTensor } from '../memory/gpu-tensor';
 
@@ -27,11 +27,6 @@ export async function elementWeights(engine: Engine, tensors: NamedTensors, caus
   }
   if (hasQueriesAndKeys(tensors)) return weightsFromQueriesAndKeys(engine, tensors, causal, label);
   return plainArray(engine, tensors, label);
-}
-
-/** Names in the Q/K convention (src/io/attention-tensors.ts): then its reader's errors are the ones to show. */
-export function hasQueriesAndKeys(tensors: NamedTensors): boolean {
-  return [...tensors.keys()].some((name) => /(^|[._/\d])(q|k|query|key)(\.npy)?$/i.test(name));
 }
 
 /** Every layer's P by the attention-weights kernel, stacked layer after layer. */

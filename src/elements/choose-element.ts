@@ -1,8 +1,7 @@
 // Which element shows a file: decided from the tensors' names and shapes alone, so the CLI's viewer and
 // anyone dropping a file get the same answer (and a test can check it without a browser).
-import type { NamedTensors } from '../io/attention-tensors';
+import { hasQueriesAndKeys, looksLikeQueryOrKey, type NamedTensors } from '../io/attention-tensors';
 import { hasAttentionWeights } from '../io/attention-weight-tensors';
-import { hasQueriesAndKeys } from './attention-source';
 
 /** Q and K longer than this go to the long-sequence explorer: P would be N×N per head. */
 export const LONG_SEQUENCE_TOKENS = 2048;
@@ -24,7 +23,9 @@ export function chooseElement(tensors: NamedTensors): ElementChoice {
     return { tag: 'glassbox-attention-heatmap', reason: 'attention weights P: every layer (rows) and head (columns)' };
   }
   if (hasQueriesAndKeys(tensors)) {
-    const tokens = Math.max(...[...tensors.values()].map((t) => t.shape[t.shape.length - 2] ?? 0));
+    // Tokens of Q and K only: a file may hold other arrays too (an embedding table's rows are not tokens).
+    const qk = [...tensors].filter(([name]) => looksLikeQueryOrKey(name)).map(([, t]) => t.shape[t.shape.length - 2] ?? 0);
+    const tokens = Math.max(...qk);
     return tokens > LONG_SEQUENCE_TOKENS
       ? { tag: 'glassbox-long-attention', reason: `Q and K of ${tokens.toLocaleString('en')} tokens: exact attention on demand, never N×N` }
       : { tag: 'glassbox-attention-heatmap', reason: 'Q and K: P computed on the GPU, every layer (rows) and head (columns)' };

@@ -29,6 +29,19 @@ export interface AttentionLayerTensors {
 }
 
 /**
+ * Whether a name looks like a Q or K: looser than the convention attentionTensorsFrom reads, so that a near
+ * miss ('model.q') reaches that reader and gets its error, which lists the names it takes.
+ */
+export function looksLikeQueryOrKey(name: string): boolean {
+  return /(^|[._/\d])(q|k|query|key)(\.npy)?$/i.test(name);
+}
+
+/** Whether any tensor's name looks like a Q or K (see looksLikeQueryOrKey). */
+export function hasQueriesAndKeys(tensors: NamedTensors): boolean {
+  return [...tensors.keys()].some(looksLikeQueryOrKey);
+}
+
+/**
  * The Q and K of every layer found, sorted by layer. From PyTorch, with `qs[l]`, `ks[l]` of shape
  * [batch, heads, N, d] captured by forward hooks:
  * ```python

@@ -35,15 +35,23 @@ export function namedTensorsFromFile(fileName: string, bytes: Uint8Array): Named
   throw new FileFormatError(`Expected a .npy or .safetensors file; got '${fileName}'.`);
 }
 
-/** Several files at once: one .safetensors, or any number of .npy files (one array each). */
+/**
+ * Several files at once: one .safetensors file, or any number of .npy files (one array each, named after its
+ * file). Nothing is dropped silently: a second .safetensors, a mix, a file of another kind or two files of
+ * one name is a FileFormatError that lists what came.
+ */
 export function namedTensorsFromFiles(files: readonly { name: string; bytes: Uint8Array }[]): NamedTensors {
-  const safetensors = files.find((file) => tensorFileFormat(file.name) === 'safetensors');
-  if (safetensors) return namedTensorsFromFile(safetensors.name, safetensors.bytes);
-  const npy = files.filter((file) => tensorFileFormat(file.name) === 'npy');
-  if (npy.length === 0) {
-    throw new FileFormatError(`Expected .npy files or a .safetensors file; got ${files.map((file) => `'${file.name}'`).join(', ') || 'nothing'}.`);
-  }
-  return new Map(npy.map((file) => [file.name, parseNpy(file.bytes)]));
+  const names = files.map((file) => `'${file.name}'`).join(', ') || 'nothing';
+  const expected = `Expected one .safetensors file or any number of .npy files; got ${names}`;
+  const [first] = files;
+  if (files.length === 1 && tensorFileFormat(first!.name) === 'safetensors') return namedTensorsFromFile(first!.name, first!.bytes);
+  const notNpy = files.filter((file) => tensorFileFormat(file.name) !== 'npy').map((file) => `'${file.name}'`);
+  // Among .npy files, say which are not; when none is, the list already says it all.
+  if (files.length === 0 || notNpy.length === files.length) throw new FileFormatError(`${expected}.`);
+  if (notNpy.length > 0) throw new FileFormatError(`${expected} (${notNpy.join(', ')} not .npy).`);
+  const repeated = files.find((file, i) => files.findIndex((other) => other.name === file.name) !== i);
+  if (repeated) throw new FileFormatError(`${expected}: two files are named '${repeated.name}', and each .npy names its array.`);
+  return new Map(files.map((file) => [file.name, parseNpy(file.bytes)]));
 }
 
 /** Fetches a URL and parses it by the extension of its path. */

@@ -441,6 +441,25 @@ describe('FeatureGridView pixels', () => {
     }
   });
 
+  it('keeps the last overlay, even a 1×1 one, while a video has no pixels yet; shows none before any', async () => {
+    const m = model([SMALL], 29);
+    const view = makeView(m, { columns: 2 });
+    const plain = await drawShot(view);
+    const loading = document.createElement('video'); // no source: videoWidth 0
+    view.setOverlay(loading, 0.5);
+    expect(samePixels(await drawShot(view), plain)).toBe(true);
+    const dot = document.createElement('canvas');
+    [dot.width, dot.height] = [1, 1]; // the size of the blank texture the overlay starts with
+    const context = dot.getContext('2d')!;
+    context.fillStyle = 'rgb(0, 255, 0)';
+    context.fillRect(0, 0, 1, 1);
+    view.setOverlay(dot, 0.5);
+    const blended = await drawShot(view);
+    expect(samePixels(blended, plain)).toBe(false);
+    view.setOverlay(loading, 0.5);
+    expect(samePixels(await drawShot(view), blended)).toBe(true);
+  });
+
   it('rejects bad input with messages that say what was expected', () => {
     const m = model([SMALL], 23);
     const view = makeView(m);

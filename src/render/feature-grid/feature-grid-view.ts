@@ -313,7 +313,7 @@ export function createFeatureGridView(engine: Engine, options: FeatureGridViewOp
     setOverlay(image, opacity = DEFAULT_OVERLAY_OPACITY) {
       checkedOpacity(opacity, label);
       // A video still loading has no pixels yet: the last image stays, or none is shown.
-      const hasPicture = image !== null && (overlay.upload(image) || overlay.version > 0);
+      const hasPicture = image !== null && (overlay.upload(image) || overlay.hasPicture);
       settings.overlayOpacity = hasPicture ? opacity : 0;
       refreshSharedGroup();
       viewDirty = true;

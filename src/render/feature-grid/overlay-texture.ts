@@ -14,6 +14,8 @@ export interface OverlayTexture {
   readonly sampler: GPUSampler;
   /** Increments whenever `view` is a new texture view. */
   readonly version: number;
+  /** True once an image has been uploaded (the first texture is a blank 1×1 until then). */
+  readonly hasPicture: boolean;
   /** Uploads the image; false when it has no pixels yet (a video still loading): the last image stays. */
   upload(source: OverlaySource): boolean;
   destroy(): void;
@@ -26,6 +28,7 @@ export function createOverlayTexture(device: GPUDevice, label: string): OverlayT
   let texture = makeTexture(1, 1);
   let view = texture.createView({ label: `${label}.view` });
   let version = 0;
+  let hasPicture = false;
 
   function makeTexture(width: number, height: number): GPUTexture {
     return device.createTexture({
@@ -45,6 +48,9 @@ export function createOverlayTexture(device: GPUDevice, label: string): OverlayT
     get version() {
       return version;
     },
+    get hasPicture() {
+      return hasPicture;
+    },
     upload(source) {
       const [width, height] = sizeOf(source);
       if (width === 0 || height === 0) return false;
@@ -60,6 +66,7 @@ export function createOverlayTexture(device: GPUDevice, label: string): OverlayT
         version++;
       }
       device.queue.copyExternalImageToTexture({ source }, { texture }, [width, height]);
+      hasPicture = true;
       return true;
     },
     destroy() {

@@ -15,6 +15,7 @@ import { cellAt, heatmapLayout, type HeatmapCell, type HeatmapLayout } from './h
 import { HEATMAP_VIEW_UNIFORMS, heatmapPipelines } from './heatmap-pipelines';
 import { createHoverReadout, type HeatmapHover } from './hover-readout';
 import { attachInteraction } from './interaction';
+import { clearingPass } from './clearing-pass';
 
 /** How values map to colours: `'linear'`, or `'log'` (by log(value) from vmin to vmax; needs vmin > 0). */
 export type HeatmapScale = 'linear' | 'log';
@@ -109,13 +110,7 @@ export function createHeatmapView(engine: Engine, options: HeatmapViewOptions): 
   const colormap = createColormapTexture(device, label, options.colormap ?? 'viridis');
   let bindGroup = createBindGroup();
 
-  const colorAttachment: GPURenderPassColorAttachment = {
-    view: colormap.view, // replaced by the target on every draw
-    clearValue: { r: background[0], g: background[1], b: background[2], a: 1 },
-    loadOp: 'clear',
-    storeOp: 'store',
-  };
-  const passDescriptor: GPURenderPassDescriptor = { label: `${label}.pass`, colorAttachments: [colorAttachment] };
+  const beginPass = clearingPass(label, background);
 
   const surface = createCanvasSurface(engine, options.canvas, (width, height) => camera.setViewport(width, height));
   const readout = options.onHover ? createHoverReadout(options.onHover) : null;
@@ -189,8 +184,7 @@ export function createHeatmapView(engine: Engine, options: HeatmapViewOptions): 
       weights.assertUsable();
       camera.setViewport(width, height);
       syncUniforms();
-      colorAttachment.view = target;
-      const pass = encoder.beginRenderPass(passDescriptor);
+      const pass = beginPass(encoder, target);
       pass.setPipeline(pipelines.pipelineFor(format));
       pass.setBindGroup(0, bindGroup);
       pass.draw(3);

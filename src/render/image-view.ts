@@ -16,6 +16,7 @@ import { createImageCaptions } from './image/image-captions';
 import { imageLayout, type ImageRect } from './image/image-layout';
 import { imageShape, type ImageShape } from './image/image-shape';
 import { renderPipelinePerFormat } from './pipeline-per-format';
+import { clearingPass } from './clearing-pass';
 
 export type ImageSampling = 'nearest' | 'bilinear';
 
@@ -89,13 +90,7 @@ export function createImageView(engine: Engine, options: ImageViewOptions): Imag
   // The layout is rewritten only when the target size or the images change.
   let [laidOutWidth, laidOutHeight, laidOutScale] = [-1, -1, 1];
   let captionsPlacedFor = -1;
-  const attachment: GPURenderPassColorAttachment = {
-    view: undefined as unknown as GPUTextureView, // set before each pass
-    clearValue: { r: background[0], g: background[1], b: background[2], a: 1 },
-    loadOp: 'clear',
-    storeOp: 'store',
-  };
-  const passDescriptor: GPURenderPassDescriptor = { label: `${label}.pass`, colorAttachments: [attachment] };
+  const beginPass = clearingPass(label, background);
 
   function setImages(images: readonly GpuTensor[]): void {
     const checked = images.map((image, i) => checkedImage(engine, image, `${label}: image ${i}`));
@@ -167,8 +162,7 @@ export function createImageView(engine: Engine, options: ImageViewOptions): Imag
         layOut(width, height, scale);
         layoutVersion += 1;
       }
-      attachment.view = target;
-      const pass = encoder.beginRenderPass(passDescriptor);
+      const pass = beginPass(encoder, target);
       pass.setPipeline(pipelines.pipelineFor(format));
       for (let i = 0; i < shown.length; i++) {
         if (!(rects[i]!.width > 0 && rects[i]!.height > 0)) continue; // a target too small for the image

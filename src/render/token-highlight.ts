@@ -15,6 +15,7 @@ import { createCanvasSurface } from './canvas-surface';
 import { renderPipelinePerFormat } from './pipeline-per-format';
 import { createColormapTexture } from './colormap-texture';
 import type { ColormapName } from './colormaps';
+import { clearingPass } from './clearing-pass';
 
 type Rgb = readonly [number, number, number];
 
@@ -133,13 +134,7 @@ export function createTokenHighlight(engine: Engine, options: TokenHighlightOpti
   let uniformsDirty = true;
   const colormap = createColormapTexture(device, label, options.colormap ?? 'viridis');
   let bindGroup = createBindGroup();
-  const colorAttachment: GPURenderPassColorAttachment = {
-    view: colormap.view, // replaced by the target on every draw
-    clearValue: { r: background[0], g: background[1], b: background[2], a: 1 },
-    loadOp: 'clear',
-    storeOp: 'store',
-  };
-  const passDescriptor: GPURenderPassDescriptor = { label: `${label}.pass`, colorAttachments: [colorAttachment] };
+  const beginPass = clearingPass(label, background);
   const surface = createCanvasSurface(engine, dom.canvas, () => {});
   const observer = new ResizeObserver(() => highlight.measure());
   observer.observe(dom.text);
@@ -177,8 +172,7 @@ export function createTokenHighlight(engine: Engine, options: TokenHighlightOpti
         uniforms.write(params);
         uniformsDirty = false;
       }
-      colorAttachment.view = target;
-      const pass = encoder.beginRenderPass(passDescriptor);
+      const pass = beginPass(encoder, target);
       pass.setPipeline(pipelines.pipelineFor(format));
       pass.setBindGroup(0, bindGroup);
       pass.draw(6, n);

@@ -10,6 +10,7 @@ import { createColormapTexture } from '../colormap-texture';
 import type { ColormapName } from '../colormaps';
 import { TILE_CELLS } from './tile-pyramid';
 import { renderPipelinePerFormat } from '../pipeline-per-format';
+import { clearingPass } from '../clearing-pass';
 
 const VIEW = uniformLayout(explorerWgsl, 'View');
 const INSTANCE = uniformLayout(explorerWgsl, 'TileInstance');
@@ -89,13 +90,7 @@ export function createExplorerPass(engine: Engine, slotCount: number, label: str
       { binding: 3, resource: { buffer: view.buffer } },
     ],
   });
-  const attachment: GPURenderPassColorAttachment = {
-    view: undefined as unknown as GPUTextureView, // set on every draw
-    clearValue: { r: 0.12, g: 0.12, b: 0.12, a: 1 },
-    loadOp: 'clear',
-    storeOp: 'store',
-  };
-  const passDescriptor: GPURenderPassDescriptor = { label: `${label}.pass`, colorAttachments: [attachment] };
+  const beginPass = clearingPass(label, [0.12, 0.12, 0.12]);
   const fields = ['x0', 'y0', 'x1', 'y1', 'slot', 'width', 'height', 'rows_ready'] as const;
   const offsets = fields.map((name) => INSTANCE.fields.get(name)!.offset);
 
@@ -124,8 +119,7 @@ export function createExplorerPass(engine: Engine, slotCount: number, label: str
     },
     draw(encoder, target, format, tiles, overlay) {
       const count = writeInstances(tiles);
-      attachment.view = target;
-      const pass = encoder.beginRenderPass(passDescriptor);
+      const pass = beginPass(encoder, target);
       if (count > 0) {
         pass.setPipeline(pipelines.pipelineFor(format));
         pass.setBindGroup(0, bindGroup);

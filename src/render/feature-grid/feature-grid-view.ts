@@ -32,6 +32,7 @@ import { LayerDraw, type LayerDrawState } from './layer-draw';
 import { MapFocus } from './map-focus';
 import { createOverlayTexture, type OverlaySource } from './overlay-texture';
 import { createSectionLabels } from './section-labels';
+import { clearingPass } from '../clearing-pass';
 
 export type { FeatureStatsBinding } from './feature-grid-inputs';
 export type { FeatureHover } from './feature-hover';
@@ -162,13 +163,7 @@ export function createFeatureGridView(engine: Engine, options: FeatureGridViewOp
   const drawState: LayerDrawState = { layer: layers[0]!, layout: layout.grid, index: 0, statsOffset: 0, batchItem, bindingLimit };
   updateDraws();
 
-  const colorAttachment: GPURenderPassColorAttachment = {
-    view: colormap.view, // replaced by the target on every draw
-    clearValue: { r: background[0], g: background[1], b: background[2], a: 1 },
-    loadOp: 'clear',
-    storeOp: 'store',
-  };
-  const passDescriptor: GPURenderPassDescriptor = { label: `${label}.pass`, colorAttachments: [colorAttachment] };
+  const beginPass = clearingPass(label, background);
   // Reused by every frame's cull.
   const viewRect: WorldRect = { x: 0, y: 0, width: 0, height: 0 };
   const channels = { first: 0, count: 0 };
@@ -270,8 +265,7 @@ export function createFeatureGridView(engine: Engine, options: FeatureGridViewOp
       invalidArgument(!destroyed, () => `${label} was used after destroy().`);
       focus.setViewport(width, height);
       syncView();
-      colorAttachment.view = target;
-      const pass = encoder.beginRenderPass(passDescriptor);
+      const pass = beginPass(encoder, target);
       pass.setPipeline(pipelines.pipelineFor(format, settings.bilinear, settings.overlayOpacity > 0, settings.mode));
       pass.setBindGroup(0, sharedGroup);
       recordDraws(pass);

@@ -6,6 +6,7 @@ import { DeviceLimitError, formatBytes, invalidArgument } from '../../core/error
 import type { GpuTensor } from '../../memory/gpu-tensor';
 import { UniformBuffer } from '../../memory/uniforms';
 import { LINKS_UNIFORMS, linkPipelines } from './link-pipelines';
+import { clearingPass } from '../clearing-pass';
 
 export type LinkField = keyof typeof LINK_DEFAULTS;
 
@@ -57,14 +58,7 @@ export function createLinkPass(
   });
   let coloursDirty = true;
   let bindGroup = createBindGroup();
-  const [r, g, b] = options.background;
-  const colorAttachment: GPURenderPassColorAttachment = {
-    view: undefined as unknown as GPUTextureView, // the target, set on every draw
-    clearValue: { r: r!, g: g!, b: b!, a: 1 },
-    loadOp: 'clear',
-    storeOp: 'store',
-  };
-  const passDescriptor: GPURenderPassDescriptor = { label: `${label}.pass`, colorAttachments: [colorAttachment] };
+  const beginPass = clearingPass(label, options.background);
 
   function createBindGroup(): GPUBindGroup {
     return device.createBindGroup({
@@ -97,8 +91,7 @@ export function createLinkPass(
       if (dirty) uniforms.write(params);
       if (coloursDirty) device.queue.writeBuffer(colours, 0, colourData);
       dirty = coloursDirty = false;
-      colorAttachment.view = target;
-      const pass = encoder.beginRenderPass(passDescriptor);
+      const pass = beginPass(encoder, target);
       pass.setBindGroup(0, bindGroup);
       if (links > 0) {
         pass.setPipeline(pipelines.linksFor(format));

@@ -27,6 +27,7 @@ import type { ColormapName } from '../colormaps';
 import { renderPipelinePerFormat } from '../pipeline-per-format';
 import { createNeuronLabels, type NeuronHeadSummary } from './labels';
 import { neuronViewGeometry, type NeuronViewGeometry } from './layout';
+import { clearingPass } from '../clearing-pass';
 
 export type { NeuronHeadSummary } from './labels';
 export type { NeuronSelection } from '../../kernels/neuron-panel';
@@ -139,13 +140,7 @@ export function createNeuronView(engine: Engine, options: NeuronViewOptions): Ne
     ],
   });
   const [background, masked, highlight] = [options.background ?? DEFAULTS.background, options.masked ?? DEFAULTS.masked, options.highlight ?? DEFAULTS.highlight];
-  const colorAttachment: GPURenderPassColorAttachment = {
-    view: diverging.view, // replaced by the target on every draw
-    clearValue: { r: background[0], g: background[1], b: background[2], a: 1 },
-    loadOp: 'clear',
-    storeOp: 'store',
-  };
-  const passDescriptor: GPURenderPassDescriptor = { label: `${label}.pass`, colorAttachments: [colorAttachment] };
+  const beginPass = clearingPass(label, background);
   const geometry: NeuronViewGeometry = { gutter: -1, title: -1, cell: -1, border: -1 };
   const params: Record<string, number> = {
     heads: shape.heads, n: shape.n, dh: shape.dh, row_length: panelLayout.rowLength, display_base: panelLayout.display(0),
@@ -209,8 +204,7 @@ export function createNeuronView(engine: Engine, options: NeuronViewOptions): Ne
         uniforms.write(params);
         uniformsDirty = false;
       }
-      colorAttachment.view = target;
-      const pass = encoder.beginRenderPass(passDescriptor);
+      const pass = beginPass(encoder, target);
       pass.setPipeline(pipelines.pipelineFor(format));
       pass.setBindGroup(0, bindGroup);
       pass.draw(3);

@@ -110,7 +110,7 @@ function screenSetup(engine: Engine, { N, view, reduce }: ScreenParams): CaseSet
 }
 
 
-export type MaxNParams = { N: number; stage: 'row-stats' | 'screen-tiles'; slice: string; peer_N: number };
+export type MaxNParams = { N: number; stage: 'row-stats' | 'screen-tiles' | 'profiles'; slice: string; peer_N: number };
 
 export const MAX_N = 131_072;
 

@@ -3,18 +3,20 @@
 //   row-stats:    createLongAttention(...).computeRowStats(), its default chunks (one 64-row block each).
 //   screen-tiles: the 1024 × 1024-cell overview (mean of 128 × 128 entries a cell) over those statistics,
 //                 submitted as 16 strips of 64 cell rows, as the explorer spreads a screen over frames.
+//   profiles:     attention.profiles(), column sums of P and row entropy, its default chunks.
 // The peer is tfjs doing the same stage on a materialized matrix at its largest N here: 16,383 for the row
-// log-sum-exp (at 16,384 its softmax returns zeros, without an error), 15,360 for the screen, whose pooling
-// needs N divisible by 1,024. Both sides run once (a
+// log-sum-exp and the column sums (at 16,384 its softmax returns zeros, without an error), 15,360 for the
+// screen, whose pooling needs N divisible by 1,024. Both sides run once (a
 // stage takes tens of minutes of SwiftShader time); times are wall clock, from the first submission to the
 // last one's completion, readbacks excluded.
 // Checks: our L of rows [0, 16,383) against tfjs's (the causal matrix's top-left block is the same matrix);
 // our screen of the top-left 15,360² block against tfjs's; and on the full screen, that every cell was
 // written (poisoned with NaN first) and every row of cells sums to 1/128 (each row of P sums to 1:
 // Σ_cells mean = 128 rows / 128² entries a cell), reported as screen_row_sum_err.
+// The profiles' column sums add up to N (every row of P sums to 1): profile_sum_err is |Σ − N| / N.
 // Progress goes to the console as console.info (bench/run.js prints it).
 import * as tf from '@tensorflow/tfjs-core';
-import { createLongAttention, type Engine, type LongAttention, type TileRequest } from '../../src/index';
+import { createLongAttention, type Engine, type LongAttention, type LongAttentionProgress, type TileRequest } from '../../src/index';
 import { readBufferRange } from '../../src/memory/readback';
 import { maxAbsDiff, tfjsBytesInGpu, trackBufferAllocations, type BenchCase, type CaseResult } from '../harness';
 import { causalMask, MAX_N, sharedInputs, TFJS_LARGEST_N, type MaxNParams, type SharedInputs } from './long-attention';
@@ -28,7 +30,7 @@ const fullStages = String(import.meta.env.VITE_GLASSBOX_MAX_N ?? '') === 'full';
 
 type StageRow = Omit<CaseResult, 'name' | 'params' | 'peer'> & Record<string, unknown>;
 
-let measured: Promise<Record<'row-stats' | 'screen-tiles', StageRow>> | null = null; // both rows from one run
+let measured: Promise<Record<MaxNParams['stage'], StageRow>> | null = null; // both rows from one run
 
 export const maxNFullCase: BenchCase<MaxNParams> = {
   name: 'max-n',
@@ -37,6 +39,7 @@ export const maxNFullCase: BenchCase<MaxNParams> = {
     ? [
         { N: MAX_N, stage: 'row-stats', slice: 'all', peer_N: TFJS_LARGEST_N },
         { N: MAX_N, stage: 'screen-tiles', slice: 'all: 1024x1024 cells', peer_N: PEER_SCREEN_N },
+        { N: MAX_N, stage: 'profiles', slice: 'all', peer_N: TFJS_LARGEST_N },
       ]
     : [],
   warmup: 0,
@@ -46,13 +49,13 @@ export const maxNFullCase: BenchCase<MaxNParams> = {
   },
   async measure(engine, params) {
     const peerN = (stage: MaxNParams['stage']) => this.params.find((p) => p.stage === stage)!.peer_N;
-    measured ??= runStages(engine, params.N, peerN('row-stats'), peerN('screen-tiles'));
+    measured ??= runStages(engine, params.N, peerN('row-stats'), peerN('screen-tiles'), peerN('profiles'));
     const row = (await measured)[params.stage];
     return { result: { name: 'max-n', params, peer: this.peer, ...row }, wall: { ours_wall_ms: row.ours_ms, peer_wall_ms: row.peer_ms } };
   },
 };
 
-async function runStages(engine: Engine, N: number, statsPeerN: number, screenPeerN: number) {
+async function runStages(engine: Engine, N: number, statsPeerN: number, screenPeerN: number, profilesPeerN: number) {
   const inputs = sharedInputs(engine, N);
   try {
     const allocations = trackBufferAllocations(engine.device);
@@ -64,10 +67,12 @@ async function runStages(engine: Engine, N: number, statsPeerN: number, screenPe
       const rowStatsMs = await timeRowStats(attention);
       const screenMs = await timeScreen(engine, attention, screen, N);
       const screenValues = new Float32Array(await readBufferRange(engine, screen, 0, screen.size));
+      const profiles = await timeProfiles(attention, profilesPeerN);
       const { lse } = await attention.rowStats();
       const topLeft = await attention.tile(overview(screenPeerN));
       const peerStats = await peerStage(engine, inputs, statsPeerN, 'row-stats', (scores) => tf.logSumExp(scores, -1));
       const peerScreen = await peerStage(engine, inputs, screenPeerN, 'screen-tiles', (scores) => pooled(scores, screenPeerN));
+      const peerProfiles = await peerStage(engine, inputs, profilesPeerN, 'profiles', peerProfilesOf);
       const stage = (oursMs: number, peer: Awaited<ReturnType<typeof peerStage>>, peerN: number, err: number | null): StageRow => ({
         ours_ms: oursMs,
         peer_ms: peer.ms,
@@ -81,6 +86,12 @@ async function runStages(engine: Engine, N: number, statsPeerN: number, screenPe
       return {
         'row-stats': stage(rowStatsMs, peerStats, statsPeerN, maxAbsDiff(lse.subarray(0, statsPeerN), peerStats.values)),
         'screen-tiles': { ...stage(screenMs, peerScreen, screenPeerN, maxAbsDiff(topLeft, peerScreen.values)), screen_row_sum_err: screenRowSumError(screenValues, N) },
+        // Column sums differ between the two matrices (ours has rows beyond the peer's attending to the same
+        // keys), so the check against tfjs is of the other profile, the entropy of the rows both have.
+        profiles: {
+          ...stage(profiles.ms, peerProfiles, profilesPeerN, maxAbsDiff(profiles.entropy, peerProfiles.values.subarray(profilesPeerN))),
+          profile_sum_err: Math.abs(profiles.columnSum - N) / N,
+        },
       };
     } finally {
       screen.destroy();
@@ -91,17 +102,34 @@ async function runStages(engine: Engine, N: number, statsPeerN: number, screenPe
   }
 }
 
+/** profiles() timed; read back afterwards: the sum of every column sum (float64), the first `rows` entropies. */
+async function timeProfiles(attention: LongAttention, rows: number): Promise<{ ms: number; columnSum: number; entropy: Float32Array }> {
+  const started = performance.now();
+  const { columnSums, entropy } = await attention.profiles({ onProgress: progressEvery('profiles', started) });
+  const ms = performance.now() - started;
+  try {
+    const sums = await columnSums.read();
+    return { ms, columnSum: sums.reduce((total, value) => total + value, 0), entropy: await entropy.readRange(0, rows) };
+  } finally {
+    columnSums.destroy();
+    entropy.destroy();
+  }
+}
+
 async function timeRowStats(attention: LongAttention): Promise<number> {
   const started = performance.now();
-  let reported = 0;
-  await attention.computeRowStats({
-    onProgress({ fraction }) {
-      if (fraction < reported + 0.05 && fraction < 1) return;
-      reported = fraction;
-      progress('row-stats', fraction, started);
-    },
-  });
+  await attention.computeRowStats({ onProgress: progressEvery('row-stats', started) });
   return performance.now() - started;
+}
+
+/** An onProgress that logs every 5% of the work. */
+function progressEvery(stage: string, started: number): (progress: LongAttentionProgress) => void {
+  let reported = 0;
+  return ({ fraction }) => {
+    if (fraction < reported + 0.05 && fraction < 1) return;
+    reported = fraction;
+    progress(stage, fraction, started);
+  };
 }
 
 /** The overview screen in strips of cell rows, each its own submission; every cell poisoned with NaN first. */
@@ -149,10 +177,17 @@ function pooled(scores: tf.Tensor, n: number): tf.Tensor {
   return tf.avgPool(p, cell, cell, 'valid');
 }
 
+/** tfjs's profiles of [1, n, n] scores: the column sums of P, then each row's entropy −Σ P log P (nats). */
+function peerProfilesOf(scores: tf.Tensor): tf.Tensor {
+  const logP = tf.sub(scores, tf.logSumExp(scores, -1, true)); // masked entries: P = 0, so P·log P = 0
+  const p = tf.exp(logP);
+  return tf.concat([tf.reshape(tf.sum(p, 1), [-1]), tf.reshape(tf.neg(tf.sum(tf.mul(p, logP), -1)), [-1])]);
+}
+
 /**
  * Runs a peer stage once on the scaled, causally masked scores of the first n queries and keys (Q, K and
  * the mask made before the clock starts, as in the other max-n rows): wall clock from recording to its
- * output read back (≤ 4 MiB), and the growth of tfjs's GPU bytes while it is recorded.
+ * output read back (≤ 4 MiB), and the most tfjs's GPU bytes grew while it was recorded.
  */
 async function peerStage(engine: Engine, inputs: SharedInputs, n: number, name: string, finish: (scores: tf.Tensor) => tf.Tensor) {
   const q = tf.slice(inputs.qScaled, [0, 0, 0], [1, n, -1]);
@@ -163,8 +198,13 @@ async function peerStage(engine: Engine, inputs: SharedInputs, n: number, name: 
     await engine.device.queue.onSubmittedWorkDone();
     const before = tfjsBytesInGpu();
     const started = performance.now();
-    const output = tf.tidy(() => finish(tf.add(tf.matMul(q, k, false, true), mask)));
-    const bytes = tfjsBytesInGpu() - before;
+    let peak = before; // tfjs may submit (and free) part of the work while it is recorded: look twice
+    const output = tf.tidy(() => {
+      const scores = tf.add(tf.matMul(q, k, false, true), mask);
+      peak = Math.max(peak, tfjsBytesInGpu());
+      return finish(scores);
+    });
+    const bytes = Math.max(peak, tfjsBytesInGpu()) - before;
     const values = (await output.data()) as Float32Array;
     const ms = performance.now() - started;
     output.dispose();

@@ -51,6 +51,7 @@ describe('createAttentionFlowWorker in the browser', () => {
     try {
       const bad = randomAttentionGraph(2, 5, 23).map((c, i) => (i === 7 ? -1 : c));
       await expect(flows.compute(bad, 2, 5)).rejects.toThrow(InvalidArgumentError);
+      await expect(flows.compute(bad, 2, 5)).rejects.toThrow(/capacities must be finite and ≥ 0; got -1 at \[0, 1, 2\]/);
       await expect(flows.compute(new Float64Array(65 * 65), 1, 65)).rejects.toThrow(/at most 64 tokens.*got n = 65/);
       expect(posted).not.toHaveBeenCalled();
     } finally {

@@ -112,6 +112,7 @@ describe('attentionRollout against the float64 reference', () => {
       try {
         await engine().run('test.rollout', (encoder) => kernel.record(encoder, io, { layers, heads, n, fusion: 'mean', discardRatio: 0 }));
         const want = referenceAttentionRollout(p, [layers, heads, n, n]);
+        expect(maxAbsDifference(await graph.read(), want.graph)).toBeLessThanOrEqual(TOLERANCE);
         expect(maxAbsDifference(await rollout.read(), want.rollout)).toBeLessThanOrEqual(TOLERANCE);
       } finally {
         for (const t of [weights, graph, rollout]) t.destroy();

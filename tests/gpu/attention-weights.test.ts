@@ -152,10 +152,12 @@ describe('attentionWeights rejects bad input and keeps nothing', () => {
     const k = randomFloats(6 * 4, 13);
     k[2 * 4 + 1] = Infinity; // key 2 of every query is non-finite
     const [qt, kt] = [tensorFromArray(engine(), q, [1, 6, 4]), tensorFromArray(engine(), k, [1, 6, 4])];
-    const p = await attentionWeights(engine(), qt, kt, { nonFinite: 'mask' });
+    // Poisoned, so that the masked column (expected 0) must be written, not left as allocated.
+    const out = tensorFromArray(engine(), new Float32Array(36).fill(NaN), [1, 6, 6]);
+    const p = await attentionWeights(engine(), qt, kt, { nonFinite: 'mask', out });
     const want = referenceAttentionWeights({ q, k, batch: 1, nq: 6, nk: 6, d: 4, nonFinite: 'mask' });
     expect(maxAbsDifference(await p.read(), want)).toBeLessThanOrEqual(1e-6);
-    for (const t of [qt, kt, p]) t.destroy();
+    for (const t of new Set([qt, kt, p, out])) t.destroy();
   });
 
   it('mismatched shapes name both shapes', async () => {

@@ -115,6 +115,7 @@ describe('engine', () => {
   it('rejects data that does not fit the shape, and bad shapes', () => {
     expect(() => tensorFromArray(engine(), new Float32Array(5), [2, 3])).toThrow(/holds 6 elements, but the data has 5/);
     expect(() => tensorFromArray(engine(), new Float32Array(0), [0])).toThrow(InvalidArgumentError);
+    expect(() => tensorFromArray(engine(), new Float32Array(0), [0])).toThrow(/non-empty list of positive integers; got \[0\]/);
   });
 
   it('wraps a caller-owned buffer without taking ownership', async () => {

@@ -167,7 +167,7 @@ describe('createFeatureGridFallback (regl, WebGL2)', () => {
     const grid = fallback(makeCanvas(), layers);
     grid.render();
     const pixels = grid.readPixels();
-    expectTexelColours(pixels, grid, layers, 'channel', 'viridis', 3, 0);
+    expect(expectTexelColours(pixels, grid, layers, 'channel', 'viridis', 3, 0)).toBe(7 * 15 + 4 * 15);
     for (const [l, layer] of layers.entries()) {
       const expected = referenceChannelStats({ ...layer, values: layer.data });
       const got = grid.stats(l);
@@ -237,12 +237,12 @@ describe('createFeatureGridFallback (regl, WebGL2)', () => {
     const next = makeLayers('NHWC', 99);
     grid.update(next);
     grid.render();
-    expectTexelColours(grid.readPixels(), grid, next, 'channel', 'viridis', 3, 0);
+    expect(expectTexelColours(grid.readPixels(), grid, next, 'channel', 'viridis', 3, 0)).toBe(7 * 15 + 4 * 15);
     const smaller = [next[1]!];
     grid.update(smaller);
     expect(grid.layout.sections.map((s) => s.name)).toEqual(['conv2']);
     grid.render();
-    expectTexelColours(grid.readPixels(), grid, smaller, 'channel', 'viridis', 3, 0);
+    expect(expectTexelColours(grid.readPixels(), grid, smaller, 'channel', 'viridis', 3, 0)).toBe(4 * 15);
   });
 
   it('says what it expected when the values do not fit the shape', () => {
@@ -326,6 +326,7 @@ describe('createCanvas2dGrid (the putImageData peer)', () => {
     expect(second.map((a) => a.width * a.height)).toEqual(second.map(() => 0));
     expect(() => peer.render()).toThrowError(/createCanvas2dGrid: the grid was used after destroy\(\)/);
     expect(() => peer.update(makeLayers('NHWC', 1))).toThrowError(InvalidArgumentError);
+    expect(() => peer.update(makeLayers('NHWC', 1))).toThrowError(/used after destroy\(\)/);
   });
 });
 

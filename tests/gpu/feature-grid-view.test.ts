@@ -319,9 +319,9 @@ describe('FeatureGridView pixels', () => {
   it('batchItem selects the image; setLayers with new buffers of the same shapes redraws their values', async () => {
     const m = model([SMALL], 11);
     const view = makeView(m, { columns: 2, batchItem: 1 });
-    expectTexels(await drawShot(view), m, view, { batch: 1 });
+    expect(expectTexels(await drawShot(view), m, view, { batch: 1 })).toBe(60);
     view.setBatchItem(0);
-    expectTexels(await drawShot(view), m, view, { batch: 0 });
+    expect(expectTexels(await drawShot(view), m, view, { batch: 0 })).toBe(60);
     expect(() => view.setBatchItem(2)).toThrow(/0\.\.1.*got 2/);
 
     const layoutBefore = view.layout;

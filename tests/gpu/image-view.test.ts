@@ -224,14 +224,20 @@ describe('exportPng', () => {
     return g.getImageData(0, 0, c.width, c.height);
   }
 
-  it('writes the bytes imageToRgba gives (grey, RGB with NaN, RGBA opaque), and scale 3 gives 3 × 3 blocks', async () => {
+  it('writes the bytes of each texel (grey, RGB with NaN, RGBA opaque), and scale 3 gives 3 × 3 blocks', async () => {
     const rgb = gradient();
     const grey = randomFloats(4 * 3, 21, 0.7).map((v) => v + 0.5);
     const rgba = randomFloats(2 * 5 * 4, 22, 0.7).map((v, i) => (i % 4 === 3 ? 1 : v + 0.5));
     for (const [values, shape] of [[rgb, [1, 5, 7, 3]], [grey, [4, 3, 1]], [rgba, [2, 5, 4]]] as const) {
       const tensor = tensorFromArray(engine(), values, shape);
-      const want = imageToRgba(values, shape);
       const [h, w] = shape.length === 4 ? [shape[1], shape[2]] : [shape[0], shape[1]];
+      // Per texel, from the rule the views draw by (expectedRgb), not from imageToRgba, which exportPng uses.
+      const c = shape[shape.length - 1]!;
+      const want = Uint8Array.from({ length: h * w * 4 }, (_, i) => {
+        const [texel, k] = [Math.floor(i / 4), i % 4];
+        if (k < 3) return expectedRgb(values, w, c, Math.floor(texel / w), texel % w)[k]!;
+        return c === 4 ? toByte(values[texel * 4 + 3]!) : 255;
+      });
       const one = await decode(await exportPng(tensor));
       expect([one.width, one.height]).toEqual([w, h]);
       expect(Array.from(one.data), `shape [${shape}]`).toEqual(Array.from(want));

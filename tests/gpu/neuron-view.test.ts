@@ -230,6 +230,7 @@ describe('NeuronView errors', () => {
     expect(() => makeView({ ...io, layer: 2 })).toThrow(/layer must be an integer in 0\.\.1; got 2/);
     const view = makeView({ ...io });
     expect(() => view.setSelection({ query: 1.5 })).toThrow(InvalidArgumentError);
+    expect(() => view.setSelection({ query: 1.5 })).toThrow(/query must be an integer in 0\.\.8; got 1\.5/);
     expect(view.selection).toEqual({ layer: 0, query: 0, key: 0 });
   });
 

@@ -192,6 +192,7 @@ describe('createAttentionFlowWorker without Worker (Node): the same computation 
   it('rejects bad input as InvalidArgumentError, and everything once destroyed', async () => {
     const flows = createAttentionFlowWorker();
     await expect(flows.compute(graph, layers, n + 1)).rejects.toThrow(InvalidArgumentError);
+    await expect(flows.compute(graph, layers, n + 1)).rejects.toThrow(/graph must hold \[layers, n, n\] = .*; got /);
     await expect(flows.compute(graph, layers, n, { upToLayer: -1 })).rejects.toThrow(/upToLayer/);
     flows.destroy();
     const late = flows.compute(graph, layers, n);

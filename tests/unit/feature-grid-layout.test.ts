@@ -62,6 +62,7 @@ describe('featureGridLayout', () => {
 
   it('rejects what cannot be laid out, saying what came', () => {
     expect(() => featureGridLayout(LAYERS, { columns: 0 })).toThrow(InvalidArgumentError);
+    expect(() => featureGridLayout(LAYERS, { columns: 0 })).toThrow(/columns must be a positive integer; got 0/);
     expect(() => featureGridLayout(LAYERS, { columns: 2.5 })).toThrow(/got 2.5/);
     expect(() => featureGridLayout([])).toThrow(/no layers/);
     expect(() => featureGridLayout([{ name: 'x', height: 0, width: 3, channels: 2 }])).toThrow(/'x' has an empty map \(0×3×2\)/);

@@ -66,6 +66,7 @@ describe('objective algebra and names', () => {
   it('rejects bad arguments with what was expected and what came', () => {
     expect(() => channel('conv2', -1)).toThrow(/channel: channel must be an integer ≥ 0; got -1/);
     expect(() => channel('conv2', 1.5)).toThrow(InvalidArgumentError);
+    expect(() => channel('conv2', 1.5)).toThrow(/channel must be an integer ≥ 0; got 1\.5/);
     expect(() => channel('', 1)).toThrow(/non-empty name; got ''/);
     expect(() => neuron('conv2', 1, 2)).toThrow(/both y and x/);
     expect(() => totalVariation(0)).toThrow(/β must be a finite number > 0; got 0/);

@@ -124,9 +124,11 @@ describe('referenceAttentionRollout', () => {
   });
 
   it('rejects bad shapes, ratios and non-finite weights, saying where', () => {
-    expect(() => referenceAttentionRollout(new Float32Array(24), [3, 2, 4])).toThrow(InvalidArgumentError);
-    expect(() => referenceAttentionRollout(new Float32Array(11), [1, 3, 2, 2])).toThrow(InvalidArgumentError);
-    expect(() => referenceAttentionRollout(new Float32Array(4), [2, 2])).toThrow(InvalidArgumentError);
+    for (const [values, shape] of [[24, [3, 2, 4]], [11, [1, 3, 2, 2]], [4, [2, 2]]] as const) {
+      const bad = () => referenceAttentionRollout(new Float32Array(values), shape);
+      expect(bad).toThrow(InvalidArgumentError);
+      expect(bad).toThrow(`shape [${shape}] is not [layers, heads, n, n] of ${values} values`);
+    }
     expect(() => referenceAttentionRollout(new Float32Array(8), [2, 2, 2], { discardRatio: 1 })).toThrow(/discardRatio 1/);
     const p = randomSoftmaxRows(2 * 3 * 3, 3, 4);
     p[((1 * 3 + 2) * 3 + 1) * 3 + 2] = NaN;

@@ -71,6 +71,13 @@ describe('<glassbox-inversion>', () => {
     const png = await page.$eval('#inv', async (el) => Array.from(new Uint8Array(await (await (el as unknown as { exportPng(o: object): Promise<Blob> }).exportPng({ scale: 2 })).arrayBuffer())));
     const decoded = PNG.sync.read(Buffer.from(png));
     expect([decoded.width, decoded.height]).toEqual([TINY_CNN_INPUT[1] * 2, TINY_CNN_INPUT[0] * 2]);
+    // The optimized image, not a blank one: many colours, each texel a uniform 2 × 2 block at scale 2.
+    expect(distinctColours(Uint8Array.from(png), { x: 0, y: 0, width: decoded.width, height: decoded.height })).toBeGreaterThan(20);
+    for (let y = 0; y < decoded.height; y += 2)
+      for (let x = 0; x < decoded.width; x += 2) {
+        const at = (dy: number, dx: number) => Array.from(decoded.data.subarray(((y + dy) * decoded.width + x + dx) * 4, ((y + dy) * decoded.width + x + dx) * 4 + 4));
+        expect(at(1, 1), `block (${y}, ${x})`).toEqual(at(0, 0));
+      }
     expect(consoleErrors).toEqual([]);
   });
 

@@ -1,6 +1,7 @@
 // <glassbox-long-attention> in headless Chromium: Q and K from a .safetensors blob: URL, row statistics and
 // the overview built with the progress bar, the exact P under the pointer equal to the float64 reference,
 // in-place settings, a PNG export, and removal freeing everything; a missing layer is said.
+import { PNG } from 'pngjs';
 import type { Page } from 'puppeteer';
 import { describe, expect, it } from 'vitest';
 import { writeSafetensors } from '../../src/io/safetensors-writer';
@@ -72,8 +73,13 @@ describe('<glassbox-long-attention>', () => {
     await expectFollowsSize(page, 'long', { width: 360, height: 240 });
     await page.$eval('#long', (el) => el.setAttribute('pooling', 'mean')); // in place: no rebuild
     expect((await probe(page, 'long')).state).toBe('ready');
-    const png = await page.$eval('#long', async (el) => (await (el as unknown as { exportPng(): Promise<Blob> }).exportPng()).type);
-    expect(png).toBe('image/png');
+    const exported = await page.$eval('#long', async (el) => {
+      const blob = await (el as unknown as { exportPng(): Promise<Blob> }).exportPng();
+      return { type: blob.type, bytes: Array.from(new Uint8Array(await blob.arrayBuffer())) };
+    });
+    expect(exported.type).toBe('image/png');
+    const png = PNG.sync.read(Buffer.from(exported.bytes)); // the matrix as drawn, not a blank picture
+    expect(distinctColours(Uint8Array.from(exported.bytes), { x: 0, y: 0, width: png.width, height: png.height })).toBeGreaterThan(10);
     await page.$eval('#long', (el) => el.remove());
     expect(before).toBeGreaterThan(0);
     expect(await page.evaluate(() => (window as unknown as TestWindow).glassboxTest.currentHost()?.engine.liveBufferCount() ?? -1)).toBe(before);

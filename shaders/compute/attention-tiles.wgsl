@@ -18,7 +18,8 @@
 //          along each row into column sources, then down each column into row sources; sources spanning
 //          several tiles accumulate in registers (compensated sums).
 // Cost:    2·d flops per covered entry (×~5 with EXACT), one exp per entry; tiles wholly masked (above
-//          the causal diagonal, past key_length) are skipped. O(1) memory beyond the output.
+//          the causal diagonal, past key_length) are skipped: by the loop bound where a block is one
+//          column source (an overview cell), else by a branch. O(1) memory beyond the output.
 
 struct Params {
   q_base: u32,
@@ -268,7 +269,11 @@ fn tiles(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_id) 
   var col_acc = vec2<f32>(0.0);
   for (var tr = ra; tr < rb; tr += TILE) {
     let nr = min(TILE, rb - tr);
-    for (var tc = ca; tc < cb; tc += TILE) {
+    // A block that is one column source accumulates across tiles, where a wholly masked tile (zeros: no
+    // change to a max or a sum; the mean divides by the full width) can be left out. So the loop stops at
+    // the last visible key: a bound, not a branch, since software rasterizers pay for untaken branches.
+    let c_end = select(cb, min(cb, visible_keys(tr + nr - 1u)), multi_cols);
+    for (var tc = ca; tc < c_end; tc += TILE) {
       let nc = min(TILE, cb - tc);
       p_tile(tr, nr, tc, nc, local, local_index);
       workgroupBarrier();

@@ -30,7 +30,7 @@ const fullStages = String(import.meta.env.VITE_GLASSBOX_MAX_N ?? '') === 'full';
 
 type StageRow = Omit<CaseResult, 'name' | 'params' | 'peer'> & Record<string, unknown>;
 
-let measured: Promise<Record<MaxNParams['stage'], StageRow>> | null = null; // both rows from one run
+let measured: Promise<Record<MaxNParams['stage'], StageRow>> | null = null; // every stage's row from one run
 
 export const maxNFullCase: BenchCase<MaxNParams> = {
   name: 'max-n',

@@ -71,8 +71,13 @@ describe('<glassbox-long-attention>', () => {
     expect(Number(/P = (\S+),/.exec(text)![1])).toBeCloseTo(p, 5);
 
     await expectFollowsSize(page, 'long', { width: 360, height: 240 });
-    await page.$eval('#long', (el) => el.setAttribute('pooling', 'mean')); // in place: no rebuild
-    expect((await probe(page, 'long')).state).toBe('ready');
+    const switched = await page.$eval('#long', (el) => { // in place: no remount, a new overview
+      el.setAttribute('pooling', 'mean');
+      const { state, overview } = el as unknown as Probe;
+      return { state, overview };
+    });
+    expect(switched).toEqual({ state: 'ready', overview: 0 });
+    await page.waitForFunction(() => (document.getElementById('long') as unknown as Probe).overview >= 1, { timeout: 90_000 });
     const exported = await page.$eval('#long', async (el) => {
       const blob = await (el as unknown as { exportPng(): Promise<Blob> }).exportPng();
       return { type: blob.type, bytes: Array.from(new Uint8Array(await blob.arrayBuffer())) };

@@ -48,6 +48,18 @@ describe('explorer view', () => {
     expect(fractions.length).toBeGreaterThan(1); // progress was reported as the strips came in
     expect(fractions).toEqual([...fractions].sort((a, b) => a - b));
 
+    // Another pooling is another overview: its progress starts again at once, and completes again.
+    fractions.length = 0;
+    view.setPooling('mean');
+    expect(fractions).toEqual([0]);
+    expect(view.progress.fraction).toBe(0);
+    for (let frame = 0; frame < 400 && view.progress.fraction < 1; frame++) {
+      loop.frame();
+      await engine().device.queue.onSubmittedWorkDone();
+    }
+    expect(view.progress.fraction).toBe(1);
+    expect(fractions.length).toBeGreaterThan(2);
+
     // Hover the middle of the canvas: the entry under it, exactly.
     const rect = canvas.getBoundingClientRect();
     canvas.dispatchEvent(new PointerEvent('pointermove', { clientX: rect.left + 200, clientY: rect.top + 240, bubbles: true }));

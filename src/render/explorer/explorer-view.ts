@@ -302,11 +302,15 @@ export function createExplorerView(engine: Engine, options: ExplorerViewOptions)
   }
 
   // After a change of head or pooling the unfinished tiles of the old one are no longer wanted: their slots
-  // must not stay pinned, and the overview starts again for the new one.
+  // must not stay pinned, and the overview starts again for the new one: its progress says so at once, not
+  // the old overview's fraction until the next frame.
   function switchTiles(): void {
     for (const job of jobs.values()) if (!isDone(job)) cache.unpin(job.id);
     overviewStarted = null;
     viewVersion = -1;
+    progress.fraction = 0;
+    progress.etaMs = NaN;
+    options.onProgress?.(progress);
   }
 
   function forgetTiles(): void {

@@ -14,6 +14,9 @@
 // written (poisoned with NaN first) and every row of cells sums to 1/128 (each row of P sums to 1:
 // Σ_cells mean = 128 rows / 128² entries a cell), reported as screen_row_sum_err.
 // The profiles' column sums add up to N (every row of P sums to 1): profile_sum_err is |Σ − N| / N.
+// Each stage runs when its row is asked for, after the row statistics every stage needs (computed once), so
+// `--filter "stage=profiles slice=all"` measures the profiles without the hour of the screen. ours_bytes is
+// what the attention allocated for its statistics plus what the stage itself allocated.
 // Progress goes to the console as console.info (bench/run.js prints it).
 import * as tf from '@tensorflow/tfjs-core';
 import { createLongAttention, type Engine, type LongAttention, type LongAttentionProgress, type TileRequest } from '../../src/index';
@@ -29,8 +32,24 @@ const PEER_SCREEN_N = 15_360;
 const fullStages = String(import.meta.env.VITE_GLASSBOX_MAX_N ?? '') === 'full';
 
 type StageRow = Omit<CaseResult, 'name' | 'params' | 'peer'> & Record<string, unknown>;
+type PeerRun = Awaited<ReturnType<typeof peerStage>>;
 
-let measured: Promise<Record<MaxNParams['stage'], StageRow>> | null = null; // every stage's row from one run
+/**
+ * What every stage needs, made once for the whole run: the inputs, the long attention and its row statistics
+ * (timed: the row-stats stage). Stages run in the order they are asked for, so a filtered run measures one
+ * stage after only the statistics it needs. It lives until the page's engine is destroyed at the run's end.
+ */
+interface Session {
+  engine: Engine;
+  N: number;
+  inputs: SharedInputs;
+  attention: LongAttention;
+  /** Bytes our side allocated for the attention and its row statistics. */
+  bytes: number;
+  rowStatsMs: number;
+}
+
+let session: Promise<Session> | null = null;
 
 export const maxNFullCase: BenchCase<MaxNParams> = {
   name: 'max-n',
@@ -48,78 +67,89 @@ export const maxNFullCase: BenchCase<MaxNParams> = {
     throw new Error('max-n (full stages) measures itself');
   },
   async measure(engine, params) {
-    const peerN = (stage: MaxNParams['stage']) => this.params.find((p) => p.stage === stage)!.peer_N;
-    measured ??= runStages(engine, params.N, peerN('row-stats'), peerN('screen-tiles'), peerN('profiles'));
-    const row = (await measured)[params.stage];
+    session ??= openSession(engine, params.N);
+    const row = await STAGES[params.stage](await session, params.peer_N);
     return { result: { name: 'max-n', params, peer: this.peer, ...row }, wall: { ours_wall_ms: row.ours_ms, peer_wall_ms: row.peer_ms } };
   },
 };
 
-async function runStages(engine: Engine, N: number, statsPeerN: number, screenPeerN: number, profilesPeerN: number) {
-  const inputs = sharedInputs(engine, N);
-  try {
-    const allocations = trackBufferAllocations(engine.device);
-    const attention = createLongAttention(engine, inputs.q, inputs.k, { causal: true, label: 'bench.maxNFull' });
-    const screen = engine.createBuffer({ label: 'bench.maxNFull.screen', size: SCREEN * SCREEN * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
-    const oursBytes = allocations.stop();
+const STAGES: Record<MaxNParams['stage'], (session: Session, peerN: number) => Promise<StageRow>> = {
+  async 'row-stats'(session, peerN) {
+    const { lse } = await session.attention.rowStats();
+    const peer = await peerStage(session, peerN, 'row-stats', (scores) => tf.logSumExp(scores, -1));
+    return stageRow(session, session.rowStatsMs, 0, peer, peerN, maxAbsDiff(lse.subarray(0, peerN), peer.values));
+  },
+  async 'screen-tiles'(session, peerN) {
+    const allocations = trackBufferAllocations(session.engine.device);
+    const screen = session.engine.createBuffer({ label: 'bench.maxNFull.screen', size: SCREEN * SCREEN * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
     try {
-      const entries = (N * (N + 1)) / 2;
-      const rowStatsMs = await timeRowStats(attention);
-      const screenMs = await timeScreen(engine, attention, screen, N);
-      const screenValues = new Float32Array(await readBufferRange(engine, screen, 0, screen.size));
-      const profiles = await timeProfiles(attention, profilesPeerN);
-      const { lse } = await attention.rowStats();
-      const topLeft = await attention.tile(overview(screenPeerN));
-      const peerStats = await peerStage(engine, inputs, statsPeerN, 'row-stats', (scores) => tf.logSumExp(scores, -1));
-      const peerScreen = await peerStage(engine, inputs, screenPeerN, 'screen-tiles', (scores) => pooled(scores, screenPeerN));
-      const peerProfiles = await peerStage(engine, inputs, profilesPeerN, 'profiles', peerProfilesOf);
-      const stage = (oursMs: number, peer: Awaited<ReturnType<typeof peerStage>>, peerN: number, err: number | null): StageRow => ({
-        ours_ms: oursMs,
-        peer_ms: peer.ms,
-        ratio: oursMs / peer.ms,
-        ours_bytes: oursBytes,
-        peer_bytes: peer.bytes,
-        max_abs_err: err,
-        ours_ns_per_entry: (oursMs * 1e6) / entries,
-        peer_ns_per_entry: (peer.ms * 1e6) / peerN ** 2, // tfjs computes every entry, the masked ones too
-      });
-      return {
-        'row-stats': stage(rowStatsMs, peerStats, statsPeerN, maxAbsDiff(lse.subarray(0, statsPeerN), peerStats.values)),
-        'screen-tiles': { ...stage(screenMs, peerScreen, screenPeerN, maxAbsDiff(topLeft, peerScreen.values)), screen_row_sum_err: screenRowSumError(screenValues, N) },
-        // Column sums differ between the two matrices (ours has rows beyond the peer's attending to the same
-        // keys), so the check against tfjs is of the other profile, the entropy of the rows both have.
-        profiles: {
-          ...stage(profiles.ms, peerProfiles, profilesPeerN, maxAbsDiff(profiles.entropy, peerProfiles.values.subarray(profilesPeerN))),
-          profile_sum_err: Math.abs(profiles.columnSum - N) / N,
-        },
-      };
+      const ms = await timeScreen(session, screen);
+      const bytes = allocations.stop();
+      const values = new Float32Array(await readBufferRange(session.engine, screen, 0, screen.size));
+      const topLeft = await session.attention.tile(overview(peerN));
+      const peer = await peerStage(session, peerN, 'screen-tiles', (scores) => pooled(scores, peerN));
+      return { ...stageRow(session, ms, bytes, peer, peerN, maxAbsDiff(topLeft, peer.values)), screen_row_sum_err: screenRowSumError(values, session.N) };
     } finally {
+      allocations.stop();
       screen.destroy();
-      attention.destroy();
     }
+  },
+  async profiles(session, peerN) {
+    const profiles = await timeProfiles(session, peerN);
+    const peer = await peerStage(session, peerN, 'profiles', peerProfilesOf);
+    // Column sums differ between the two matrices (ours has rows beyond the peer's attending to the same
+    // keys), so the check against tfjs is of the other profile, the entropy of the rows both have.
+    return {
+      ...stageRow(session, profiles.ms, profiles.bytes, peer, peerN, maxAbsDiff(profiles.entropy, peer.values.subarray(peerN))),
+      profile_sum_err: Math.abs(profiles.columnSum - session.N) / session.N,
+    };
+  },
+};
+
+async function openSession(engine: Engine, N: number): Promise<Session> {
+  const inputs = sharedInputs(engine, N);
+  const allocations = trackBufferAllocations(engine.device);
+  try {
+    const attention = createLongAttention(engine, inputs.q, inputs.k, { causal: true, label: 'bench.maxNFull' });
+    const started = performance.now();
+    await attention.computeRowStats({ onProgress: progressEvery('row-stats', started) });
+    const rowStatsMs = performance.now() - started;
+    return { engine, N, inputs, attention, bytes: allocations.stop(), rowStatsMs };
   } finally {
-    inputs.dispose();
+    allocations.stop();
   }
 }
 
-/** profiles() timed; read back afterwards: the sum of every column sum (float64), the first `rows` entropies. */
-async function timeProfiles(attention: LongAttention, rows: number): Promise<{ ms: number; columnSum: number; entropy: Float32Array }> {
+/** A stage's row: our time and bytes (the attention's own and the stage's) against the peer's at peerN. */
+function stageRow(session: Session, oursMs: number, stageBytes: number, peer: PeerRun, peerN: number, err: number | null): StageRow {
+  return {
+    ours_ms: oursMs,
+    peer_ms: peer.ms,
+    ratio: oursMs / peer.ms,
+    ours_bytes: session.bytes + stageBytes,
+    peer_bytes: peer.bytes,
+    max_abs_err: err,
+    ours_ns_per_entry: (oursMs * 1e6) / ((session.N * (session.N + 1)) / 2), // the causal half
+    peer_ns_per_entry: (peer.ms * 1e6) / peerN ** 2, // tfjs computes every entry, the masked ones too
+  };
+}
+
+/**
+ * profiles() timed, with the bytes it allocated (its two outputs and its own buffers); read back afterwards:
+ * the sum of every column sum (float64) and the first `rows` entropies.
+ */
+async function timeProfiles({ engine, attention }: Session, rows: number) {
+  const allocations = trackBufferAllocations(engine.device);
   const started = performance.now();
-  const { columnSums, entropy } = await attention.profiles({ onProgress: progressEvery('profiles', started) });
+  const { columnSums, entropy } = await attention.profiles({ onProgress: progressEvery('profiles', started) }).finally(allocations.stop);
   const ms = performance.now() - started;
   try {
     const sums = await columnSums.read();
-    return { ms, columnSum: sums.reduce((total, value) => total + value, 0), entropy: await entropy.readRange(0, rows) };
+    return { ms, bytes: allocations.bytes(), columnSum: sums.reduce((total, value) => total + value, 0), entropy: await entropy.readRange(0, rows) };
   } finally {
     columnSums.destroy();
     entropy.destroy();
   }
-}
-
-async function timeRowStats(attention: LongAttention): Promise<number> {
-  const started = performance.now();
-  await attention.computeRowStats({ onProgress: progressEvery('row-stats', started) });
-  return performance.now() - started;
 }
 
 /** An onProgress that logs every 5% of the work. */
@@ -133,7 +163,7 @@ function progressEvery(stage: string, started: number): (progress: LongAttention
 }
 
 /** The overview screen in strips of cell rows, each its own submission; every cell poisoned with NaN first. */
-async function timeScreen(engine: Engine, attention: LongAttention, screen: GPUBuffer, N: number): Promise<number> {
+async function timeScreen({ engine, attention, N }: Session, screen: GPUBuffer): Promise<number> {
   engine.device.queue.writeBuffer(screen, 0, new Float32Array(SCREEN * SCREEN).fill(NaN));
   await engine.device.queue.onSubmittedWorkDone();
   const request = overview(N);
@@ -189,7 +219,7 @@ function peerProfilesOf(scores: tf.Tensor): tf.Tensor {
  * the mask made before the clock starts, as in the other max-n rows): wall clock from recording to its
  * output read back (≤ 4 MiB), and the most tfjs's GPU bytes grew while it was recorded.
  */
-async function peerStage(engine: Engine, inputs: SharedInputs, n: number, name: string, finish: (scores: tf.Tensor) => tf.Tensor) {
+async function peerStage({ engine, inputs }: Session, n: number, name: string, finish: (scores: tf.Tensor) => tf.Tensor) {
   const q = tf.slice(inputs.qScaled, [0, 0, 0], [1, n, -1]);
   const k = tf.slice(inputs.kTensor, [0, 0, 0], [1, n, -1]);
   const mask = causalMask(0, n, n);

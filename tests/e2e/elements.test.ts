@@ -2,7 +2,7 @@
 // and draw the data given, follow a resize, pause off screen, share one device between elements, release
 // everything on removal, rebuild after the device is lost, and say what is wrong with bad input.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
@@ -11,11 +11,11 @@ import { describe, expect, it } from 'vitest';
 import { parseNpy } from '../../src/io/npy';
 import { randomSoftmaxRows } from '../../src/reference/attention-rollout';
 import { distinctColours, useDemoPage } from '../helpers/browser-page';
+import { hasNumpy, PYTHON } from '../helpers/numpy';
 
 const demo = useDemoPage({ width: 900, height: 700 });
 // Debian's numpy reads the exported .npy where it is installed (CI installs it).
-const PYTHON = '/usr/bin/python3';
-const hasNumpy = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import numpy'], { timeout: 30_000 }).status === 0;
+const numpy = hasNumpy();
 
 type Tensors = Record<string, { shape: number[]; data: number[] }>;
 interface ElementProbe {
@@ -131,7 +131,7 @@ describe('custom elements (through <glassbox-attention-heatmap>)', () => {
     expect(npy.shape).toEqual([1, N, N]); // head 4 alone, fitted: every cell on screen
     const expected = attentionTensors()['attentions.1']!.data.slice(1 * N * N, 2 * N * N);
     expect(Array.from(npy.data)).toEqual(expected.map((v) => Math.fround(v)));
-    if (hasNumpy) {
+    if (numpy) {
       const file = join(mkdtempSync(join(tmpdir(), 'glassbox-export-')), 'visible.npy');
       writeFileSync(file, Uint8Array.from(exported.npy));
       const run = spawnSync(PYTHON, ['-c', 'import sys, json, numpy as np; a = np.load(sys.argv[1]); print(json.dumps([list(a.shape), str(a.dtype), a.ravel().tolist()]))', file], { encoding: 'utf8' });

@@ -4,7 +4,7 @@
 // out independently here from the camera's corner pixels. /usr/bin/python3 with numpy (Debian's
 // python3-numpy, installed in CI); skipped without it, as io-npy-numpy.test.ts is.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,9 +13,9 @@ import { parseNpy, writeNpy } from '../../src/io/npy';
 import { Camera } from '../../src/render/camera';
 import { heatmapLayout } from '../../src/render/heatmap-layout';
 import { randomFloats } from '../../src/reference/random';
+import { hasNumpy, PYTHON } from '../helpers/numpy';
 
-const PYTHON = '/usr/bin/python3';
-const hasNumpy = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import numpy'], { timeout: 30_000 }).status === 0;
+const numpy = hasNumpy();
 const directory = mkdtempSync(join(tmpdir(), 'glassbox-export-npy-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
@@ -41,7 +41,7 @@ async function exported(shape: number[], head: number | 'all', zoom: number, pan
   return { visible, camera };
 }
 
-describe.skipIf(!hasNumpy)('visible heatmap cells in numpy', () => {
+describe.skipIf(!numpy)('visible heatmap cells in numpy', () => {
   it('loads as the full array sliced to the cells under the camera', async () => {
     const { visible, camera } = await exported([HEADS, N, M], 2, 3.1, [17, -23]);
     // Independently: the cells under the top-left and bottom-right pixels' corners, clamped to the matrix.

@@ -2,15 +2,15 @@
 // pyenv `python3` on PATH may lack numpy, so /usr/bin/python3 is called by path). Skipped without it; the
 // committed fixtures in io-npy.test.ts cover the same ground.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseNpy, writeNpy, type NpyDtype } from '../../src/io/npy';
 import { randomFloats } from '../../src/reference/random';
+import { hasNumpy, PYTHON } from '../helpers/numpy';
 
-const PYTHON = '/usr/bin/python3';
-const hasNumpy = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import numpy'], { timeout: 30_000 }).status === 0;
+const numpy = hasNumpy();
 const directory = mkdtempSync(join(tmpdir(), 'glassbox-npy-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
@@ -34,7 +34,7 @@ def values(a):
     return out
 `;
 
-describe.skipIf(!hasNumpy)('numpy at test time', () => {
+describe.skipIf(!numpy)('numpy at test time', () => {
   it('loads what writeNpy wrote, value for value, and would have written the same bytes', () => {
     const cases: Array<{ name: string; shape: number[]; dtype: NpyDtype }> = [
       { name: 'f32-3x5x7', shape: [3, 5, 7], dtype: 'float32' },

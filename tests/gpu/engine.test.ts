@@ -86,22 +86,43 @@ describe('engine', () => {
     expect(loop.framesSubmitted).toBeGreaterThan(5);
   });
 
-  it('times a labelled pass with timestamp queries', async () => {
+  it('times labelled passes with timestamp queries: a busy pass longer than an empty one, within the wall clock', async () => {
+    const device = engine().device;
     const timer = createGpuTimer(engine());
-    const data = tensorFromArray(engine(), randomFloats(1024, 5), [1024]);
+    const module = device.createShaderModule({
+      label: 'test.busy',
+      code: /* wgsl */ `
+        @group(0) @binding(0) var<storage, read_write> out: array<f32>;
+        @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) id: vec3u) {
+          var x = f32(id.x) * 0.001;
+          for (var i = 0u; i < 4096u; i++) { x = fract(x * 1.0001 + 0.37); } // a dependent chain: not foldable
+          out[id.x] = x;
+        }`,
+    });
+    const pipeline = device.createComputePipeline({ label: 'test.busy', layout: 'auto', compute: { module, entryPoint: 'main' } });
+    const out = engine().createBuffer({ label: 'test.busy.out', size: 64 * 64 * 4, usage: GPUBufferUsage.STORAGE });
+    const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: out } }] });
+    const started = performance.now();
     await engine().run('test.timed', (encoder) => {
       encoder.beginComputePass({ label: 'test.empty', timestampWrites: timer.pass('empty') }).end();
+      const pass = encoder.beginComputePass({ label: 'test.busy', timestampWrites: timer.pass('busy') });
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bindGroup);
+      pass.dispatchWorkgroups(64);
+      pass.end();
       timer.resolve(encoder);
     });
     const times = await timer.read();
+    const wallMs = performance.now() - started;
     if (timer.available) {
-      expect(times.get('empty')).toBeGreaterThanOrEqual(0);
-      expect(Number.isFinite(times.get('empty'))).toBe(true);
+      expect([...times.keys()].sort()).toEqual(['busy', 'empty']);
+      expect(times.get('busy')!).toBeGreaterThan(times.get('empty')!);
+      expect(times.get('busy')!).toBeLessThanOrEqual(wallMs);
     } else {
-      expect(times.size).toBe(0);
+      expect(times.size).toBe(0); // a device without timestamps: nothing timed, nothing thrown
     }
     timer.destroy();
-    data.destroy();
+    out.destroy();
   });
 
   it('reads back a range of a tensor and rejects ranges outside it', async () => {

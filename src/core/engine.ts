@@ -28,6 +28,7 @@ export class Engine {
   readonly #pendingSources: PendingWorkSource[] = [];
   readonly #destroyHooks: (() => void)[] = [];
   readonly #ownsDevice: boolean;
+  #submissions = 0;
 
   constructor(device: GPUDevice, options: { ownsDevice: boolean }) {
     this.device = device;
@@ -83,6 +84,12 @@ export class Engine {
     this.assertAlive();
     this.flushPendingWork();
     this.device.queue.submit(commandBuffers);
+    this.#submissions++;
+  }
+
+  /** How many times submit() has run: work recorded between two values went to the GPU together. */
+  get submissions(): number {
+    return this.#submissions;
   }
 
   /**

@@ -53,7 +53,6 @@ export function assertShapeBindable(label: string, what: string, shape: readonly
   assertBindingFits(label, `${what} of shape [${shape.join(', ')}]`, bytes, limits, hint);
 }
 
-
 /**
  * Uniform parameters in slots of one buffer, bound with dynamic offsets: each record writes the next
  * slot (queued before the submit that uses it), so up to `slots` dispatches with different parameters
@@ -66,13 +65,16 @@ export class UniformRing {
   readonly #stride: number;
   readonly #slots: number;
   readonly #view: DataView;
-  readonly #device: GPUDevice;
+  readonly #engine: Engine;
   #next = 0;
+  /** engine.submissions at the pushes counted in #pushedUnsubmitted. */
+  #submission = -1;
+  #pushedUnsubmitted = 0;
 
   constructor(engine: Engine, layout: UniformLayout, label: string, slots: number) {
     const alignment = engine.limits.minUniformBufferOffsetAlignment;
     this.#layout = layout;
-    this.#device = engine.device;
+    this.#engine = engine;
     this.#slots = slots;
     this.#stride = Math.ceil(layout.byteLength / alignment) * alignment;
     this.bindingSize = layout.byteLength;
@@ -96,9 +98,23 @@ export class UniformRing {
       else if (type === 'u32') this.#view.setUint32(offset, value, true);
       else this.#view.setInt32(offset, value, true);
     }
+    this.#countUnsubmitted();
     const offset = (this.#next++ % this.#slots) * this.#stride;
-    this.#device.queue.writeBuffer(this.buffer, offset, this.#view.buffer);
+    this.#engine.device.queue.writeBuffer(this.buffer, offset, this.#view.buffer);
     return offset;
+  }
+
+  // A write lands before the next submit, so a slot written twice before one submit holds the later values
+  // for both passes that bind it: more pushes than slots between submits would be silently wrong.
+  #countUnsubmitted(): void {
+    if (this.#engine.submissions !== this.#submission) {
+      this.#submission = this.#engine.submissions;
+      this.#pushedUnsubmitted = 0;
+    }
+    if (this.#pushedUnsubmitted === this.#slots) {
+      throw new Error(`${this.buffer.label}: all ${this.#slots} parameter slots are taken by work not yet submitted; another would overwrite the first. Submit in between, or give the ring more slots.`);
+    }
+    this.#pushedUnsubmitted++;
   }
 
   destroy(): void {

@@ -10,7 +10,10 @@
 // Output:  a line of width max(min_width, p·max_width) pixels and opacity p·opacity, premultiplied, for
 //          blending with (one, one-minus-src-alpha) so that overlapping heads mix. A link below the
 //          threshold, of a disabled group, outside the focused row/column, or non-finite collapses to a
-//          degenerate quad (four equal corners: no fragments).
+//          degenerate quad (four equal corners: no fragments). So does a link whose opacity is below
+//          invisible_alpha: half a step of an 8-bit target (0 for others). Blending it would move a channel
+//          by |c·α − dst·α| ≤ α < half a step, which rounds back to the byte that was there, so it cannot
+//          change a pixel; at n = 512 most links of a softmax row are that faint.
 // Cost:    draw(6·groups·n²), a triangle list pulled by vertex index (link = vertex / 6): six vertex
 //          invocations per link, one 4-byte read of P and one 16-byte colour read each; the fragment stage
 //          only passes the flat colour through. Not instanced: on SwiftShader, 196,608 instanced
@@ -39,6 +42,7 @@ struct Links {
   min_width: f32,
   max_width: f32,
   opacity: f32,
+  invisible_alpha: f32, // links fainter than this change no pixel of the target (see Output)
   focus_a: i32,        // keep only links with i == focus_a (−1: all)
   focus_b: i32,        // keep only links with j == focus_b (−1: all)
   node_size: f32,
@@ -85,7 +89,8 @@ fn link_vertex(@builtin(vertex_index) vertex: u32) -> Flat {
   let p = weights[links.element_offset + link];
   let colour = colours[g * links.colour_stride];
   let focused = (links.focus_a < 0 || u32(links.focus_a) == i) && (links.focus_b < 0 || u32(links.focus_b) == j);
-  if (!is_finite_f32(p) || p <= 0.0 || p < links.threshold || colour.a <= 0.0 || !focused) {
+  let alpha = clamp(p * links.opacity, 0.0, 1.0) * colour.a;
+  if (!is_finite_f32(p) || p <= 0.0 || p < links.threshold || alpha <= 0.0 || alpha < links.invisible_alpha || !focused) {
     return collapsed();
   }
   let shift = f32(g) * vec2<f32>(links.group_step_x, links.group_step_y);
@@ -96,7 +101,6 @@ fn link_vertex(@builtin(vertex_index) vertex: u32) -> Flat {
   let width = max(links.min_width, min(p, 1.0) * links.max_width);
   let end = select(a, b, corner >= 2u);
   let side = select(-0.5, 0.5, (corner & 1u) == 1u);
-  let alpha = clamp(p * links.opacity, 0.0, 1.0) * colour.a;
   return Flat(to_clip(end + side * width * normal), vec4<f32>(colour.rgb * alpha, alpha));
 }
 

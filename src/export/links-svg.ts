@@ -2,8 +2,10 @@
 // for papers and slides. Geometry and appearance follow shaders/render/attention-links.wgsl exactly: a link
 // (g, i, j) joins end A (query i / node (l+1, i)) to end B (key j / node (l, j)), is max(min_width,
 // min(p, 1)·max_width) wide with opacity clamp(p·opacity, 0, 1), and is left out when p is not finite,
-// p ≤ 0, p < threshold, its head is off, or a focused token excludes it. Coordinates are the view's target
-// pixels (the viewBox); the SVG's width and height are its CSS size, so widths match the screen.
+// p ≤ 0, p < threshold, its head is off, or a focused token excludes it. Links too faint to change a pixel
+// of an 8-bit target, which the shader skips there, are kept: a vector file may be shown at any depth.
+// Coordinates are the view's target pixels (the viewBox); the SVG's width and height are its CSS size, so
+// widths match the screen.
 import type { HeadView } from '../render/head-view/head-view';
 import { tokenY } from '../render/head-view/head-view-layout';
 import type { LayeredGraphView } from '../render/head-view/layered-graph-view';

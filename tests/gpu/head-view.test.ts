@@ -4,11 +4,13 @@
 // layer offset picks the right slice of [L, H, n, n], line width follows p; the layered graph's edges and
 // node colours; DOM labels; bad shapes rejected; no leaked buffers.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { colormapIndex, colormapRgba, tensorFromArray, type GpuTensor } from '../../src/index';
+import { colormapIndex, colormapRgba, seededRandom, tensorFromArray, type GpuTensor } from '../../src/index';
 import { createHeadView, type HeadView, type HeadViewOptions } from '../../src/render/head-view/head-view';
 import { HEAD_PALETTE, headViewLayout, tokenY } from '../../src/render/head-view/head-view-layout';
 import { nodeCentre } from '../../src/render/head-view/layered-graph-layout';
 import { createLayeredGraphView, type LayeredGraphView, type LayeredGraphViewOptions } from '../../src/render/head-view/layered-graph-view';
+import { decodeFloat16 } from '../../src/io/half';
+import { copyRowsTight, paddedBytesPerRow } from '../../src/memory/readback';
 import { drawPixels } from '../helpers/draw-pixels';
 import { useEngine } from '../helpers/engine';
 
@@ -88,6 +90,23 @@ function expectRgb(actual: number[], expected: readonly number[], what: string, 
   expect(off, `${what}: got rgb(${actual}), expected rgb(${expected.map(Math.round)}) ±${tolerance}`).toBe(false);
 }
 
+/** The view drawn into an rgba16float target, read back as float32 RGBA rows. */
+async function drawFloatPixels(view: HeadView): Promise<Float32Array> {
+  const texture = engine().device.createTexture({ size: [WIDTH, HEIGHT], format: 'rgba16float', usage: GPUTextureUsage.RENDER_ATTACHMENT | GPUTextureUsage.COPY_SRC });
+  const bytesPerRow = paddedBytesPerRow(WIDTH * 8);
+  const staging = engine().createBuffer({ label: 'test.float.staging', size: bytesPerRow * HEIGHT, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+  await engine().run('test.float', (encoder) => {
+    view.draw(encoder, texture.createView(), WIDTH, HEIGHT, 'rgba16float');
+    encoder.copyTextureToBuffer({ texture }, { buffer: staging, bytesPerRow }, [WIDTH, HEIGHT]);
+  });
+  await staging.mapAsync(GPUMapMode.READ);
+  const rows = copyRowsTight(new Uint8Array(staging.getMappedRange()), bytesPerRow, WIDTH * 8, HEIGHT);
+  staging.unmap();
+  staging.destroy();
+  texture.destroy();
+  return decodeFloat16(rows, WIDTH * HEIGHT * 4);
+}
+
 const PERMS = [[0, 2, 1], [2, 1, 0]] as const; // differ at every query, so no two live links share a line
 
 describe('HeadView pixels', () => {
@@ -162,6 +181,49 @@ describe('HeadView pixels', () => {
         const expected = w >= 0.45 ? over(HEAD_PALETTE[1]!, w, bgBytes) : bgBytes;
         expectRgb(rgbAt(pixels, linkPixel(view, i, j)), expected, `threshold 0.45, (${i}, ${j}) of ${w.toFixed(2)}`);
       }
+  });
+
+  it('a link half a byte step faint changes no 8-bit pixel, so it is left out; one a little stronger shows', async () => {
+    // White over black: a link of opacity α adds α·255 to each byte, rounded. At 0.55/255 that is one step;
+    // at 0.45/255 none, which is why the view skips such links (see attention-links.wgsl).
+    const p = new Array<number>(H * N * N).fill(0);
+    [p[0], p[N + 1]] = [0.45 / 255, 0.55 / 255]; // links (0, 0) and (1, 1) of head 0
+    const view = headView(tensor(p, [H, N, N]), { background: [0, 0, 0], colours: [[1, 1, 1], [1, 1, 1]] });
+    const pixels = await drawPixels(engine(), view, WIDTH, HEIGHT);
+    const brightest = (i: number) => { // across the 1-pixel line, wherever its row of pixels falls
+      const y = Math.floor(tokenY(view.layout, i));
+      return Math.max(...[-1, 0, 1].map((dy) => rgbAt(pixels, [WIDTH / 2, y + dy])[0]!));
+    };
+    expect([brightest(0), brightest(1)], 'bytes on the links of 0.45/255 and 0.55/255').toEqual([0, 1]);
+  });
+
+  it('leaving out the faint links loses no pixel of many blended over one another; a float target keeps them', async () => {
+    // Softmax rows over 40 keys (logits in [-6, 6)), three heads over one another: most entries are fainter
+    // than half a byte step (p < 0.5/255), and thousands of them cross the same pixels. The same rows with
+    // those entries raised to exactly 0.5/255, where links are drawn again, must give the same bytes.
+    const [heads, n] = [3, 40];
+    const random = seededRandom(17);
+    const p = new Float32Array(heads * n * n);
+    for (let row = 0; row < heads * n; row++) {
+      let sum = 0;
+      for (let j = 0; j < n; j++) sum += p[row * n + j] = Math.exp((random() * 2 - 1) * 6);
+      for (let j = 0; j < n; j++) p[row * n + j]! /= sum;
+    }
+    const raised = p.map((w) => Math.max(w, Math.fround(0.5 / 255)));
+    expect(p.filter((w) => w < 0.5 / 255).length).toBeGreaterThan(heads * n * n * 0.4);
+    const tokens = Array.from({ length: n }, (_, i) => `t${i}`);
+    const [faint, drawn] = [p, raised].map((weights) => headView(tensor(Array.from(weights), [heads, n, n]), { tokens, labels: false }));
+
+    const [faintPixels, drawnPixels] = [await drawPixels(engine(), faint!, WIDTH, HEIGHT), await drawPixels(engine(), drawn!, WIDTH, HEIGHT)];
+    expect(new Set(Array.from({ length: WIDTH * HEIGHT }, (_, k) => rgbAt(faintPixels, [k % WIDTH, Math.floor(k / WIDTH)]).join())).size).toBeGreaterThan(50);
+    const differing = faintPixels.reduce((count, byte, k) => count + (byte !== drawnPixels[k] ? 1 : 0), 0);
+    expect(differing, 'bytes that differ with the faint links drawn at 0.5/255').toBe(0);
+
+    // In rgba16float every link blends: the faint ones show there, so they are not left out.
+    const zeroed = headView(tensor(Array.from(p.map((w) => (w < 0.5 / 255 ? 0 : w))), [heads, n, n]), { tokens, labels: false });
+    const [floatFaint, floatZeroed] = [await drawFloatPixels(faint!), await drawFloatPixels(zeroed)];
+    const moved = floatFaint.reduce((count, value, k) => count + (value !== floatZeroed[k] ? 1 : 0), 0);
+    expect(moved, 'float values the faint links change').toBeGreaterThan(100);
   });
 
   it.each([['query', 1], ['key', 2]] as const)('focusing %s %i keeps only its links', async (side, index) => {

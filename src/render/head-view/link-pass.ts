@@ -32,7 +32,7 @@ const LINK_DEFAULTS = {
   b_origin_x: 0, b_origin_y: 0, b_step_x: 0, b_step_y: 0,
   group_step_x: 0, group_step_y: 0,
   tokens: 1, per_group: 1, element_offset: 0, colour_stride: 1,
-  threshold: 0, min_width: 1, max_width: 4, opacity: 1, focus_a: -1, focus_b: -1,
+  threshold: 0, min_width: 1, max_width: 4, opacity: 1, invisible_alpha: 0, focus_a: -1, focus_b: -1,
   node_size: 0, node_offset: 0, node_layers: 0, node_lo: 0, node_inv_range: 1, node_r: 0.5, node_g: 0.5, node_b: 0.5,
 };
 
@@ -72,12 +72,14 @@ export function createLinkPass(
     });
   }
 
+  function set(field: LinkField, value: number): void {
+    if (params[field] === value) return;
+    params[field] = value;
+    dirty = true;
+  }
+
   return {
-    set(field, value) {
-      if (params[field] === value) return;
-      params[field] = value;
-      dirty = true;
-    },
+    set,
     setColour(group, rgb, enabled) {
       colourData.set([rgb[0] ?? 0, rgb[1] ?? 0, rgb[2] ?? 0, enabled ? 1 : 0], group * 4);
       coloursDirty = true;
@@ -88,6 +90,7 @@ export function createLinkPass(
     },
     draw(encoder, target, format, links, nodes) {
       weights.assertUsable();
+      set('invisible_alpha', invisibleAlpha(format));
       if (dirty) uniforms.write(params);
       if (coloursDirty) device.queue.writeBuffer(colours, 0, colourData);
       dirty = coloursDirty = false;
@@ -109,6 +112,15 @@ export function createLinkPass(
       colours.destroy();
     },
   };
+}
+
+/**
+ * The opacity below which a blended link changes no pixel of a `format` target: half a step of an 8-bit
+ * linear target, where the blend rounds back to the byte that was there; 0 (every link drawn) for the rest
+ * (float targets keep faint links, and sRGB targets have finer steps near black).
+ */
+export function invisibleAlpha(format: GPUTextureFormat): number {
+  return format === 'rgba8unorm' || format === 'bgra8unorm' ? 0.5 / 255 : 0;
 }
 
 function checkedWeights(engine: Engine, weights: GpuTensor, label: string): GpuTensor {

@@ -72,7 +72,9 @@ void main() {
   uvec4 b = uvec4(texelFetch(weights, ivec2(link % atlas_width, link / atlas_width), 0) * 255.0 + 0.5);
   float p = uintBitsToFloat(b.r | (b.g << 8) | (b.b << 16) | (b.a << 24));
   vec4 c = texelFetch(colours, ivec2(h, 0), 0);
-  if (!(p > 0.0) || c.a <= 0.0) { gl_Position = vec4(2.0, 2.0, 0.0, 1.0); colour = vec4(0.0); return; }
+  float alpha = clamp(p, 0.0, 1.0) * c.a;
+  // As attention-links.wgsl: a link under half a step of the 8-bit drawing buffer changes no pixel.
+  if (!(p > 0.0) || alpha < 0.5 / 255.0) { gl_Position = vec4(2.0, 2.0, 0.0, 1.0); colour = vec4(0.0); return; }
   vec2 a = vec2(columns.x, columns.z + float(i) * columns.w);
   vec2 e = vec2(columns.y, columns.z + float(j) * columns.w);
   vec2 along = e - a;
@@ -81,7 +83,6 @@ void main() {
   vec2 pixel = (corner >= 2 ? e : a) + ((corner & 1) == 1 ? 0.5 : -0.5) * width * normal;
   vec2 ndc = pixel / viewport * 2.0 - 1.0;
   gl_Position = vec4(ndc.x, -ndc.y, 0.0, 1.0);
-  float alpha = clamp(p, 0.0, 1.0);
   colour = vec4(c.rgb * alpha, alpha);
 }`;
 

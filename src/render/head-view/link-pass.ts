@@ -1,10 +1,12 @@
-// The GPU side both link views share: the Links uniforms, one colour per group, the bind group over the
-// weights, and the render pass that draws every link in one draw (plus the nodes' draw for the
-// layered graph). Made once; a frame rewrites the uniforms only when a field changed.
+// The GPU side both link views share: the Links uniforms, one colour per group, the bind groups over the
+// weights, the compaction that lists the links to draw, and the render pass that draws them in one
+// indirect draw (plus the nodes' draw for the layered graph). Made once; a frame rewrites the uniforms
+// only when a field changed.
 import type { Engine } from '../../core/engine';
 import { DeviceLimitError, formatBytes, invalidArgument } from '../../core/errors';
 import type { GpuTensor } from '../../memory/gpu-tensor';
 import { UniformBuffer } from '../../memory/uniforms';
+import { createLinkCompaction } from './link-compaction';
 import { LINKS_UNIFORMS, linkPipelines } from './link-pipelines';
 import { clearingPass } from '../clearing-pass';
 
@@ -31,7 +33,7 @@ const LINK_DEFAULTS = {
   a_origin_x: 0, a_origin_y: 0, a_step_x: 0, a_step_y: 0,
   b_origin_x: 0, b_origin_y: 0, b_step_x: 0, b_step_y: 0,
   group_step_x: 0, group_step_y: 0,
-  tokens: 1, per_group: 1, element_offset: 0, colour_stride: 1,
+  tokens: 1, per_group: 1, link_count: 0, element_offset: 0, colour_stride: 1,
   threshold: 0, min_width: 1, max_width: 4, opacity: 1, invisible_alpha: 0, focus_a: -1, focus_b: -1,
   node_size: 0, node_offset: 0, node_layers: 0, node_lo: 0, node_inv_range: 1, node_r: 0.5, node_g: 0.5, node_b: 0.5,
 };
@@ -57,19 +59,27 @@ export function createLinkPass(
     usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
   });
   let coloursDirty = true;
-  let bindGroup = createBindGroup();
+  let bindGroup: GPUBindGroup | null = null; // over the drawn list too: made again when it grows
+  const compaction = createLinkCompaction(engine, pipelines, label, () => (bindGroup = null));
   const beginPass = clearingPass(label, options.background);
+  compaction.setInputs(inputs());
 
-  function createBindGroup(): GPUBindGroup {
-    return device.createBindGroup({
+  function inputs() {
+    return { weights: { buffer: weights.buffer, size: weights.byteLength }, colours, uniforms: uniforms.buffer };
+  }
+
+  function renderBindGroup(links: number): GPUBindGroup {
+    bindGroup ??= device.createBindGroup({
       label: `${label}.bindGroup`,
       layout: pipelines.linkLayout,
       entries: [
         { binding: 0, resource: { buffer: weights.buffer, size: weights.byteLength } },
         { binding: 1, resource: { buffer: colours } },
         { binding: 2, resource: { buffer: uniforms.buffer } },
+        { binding: 3, resource: compaction.drawnFor(links) },
       ],
     });
+    return bindGroup;
   }
 
   function set(field: LinkField, value: number): void {
@@ -86,19 +96,22 @@ export function createLinkPass(
     },
     setWeights(next) {
       weights = checkedWeights(engine, next, label);
-      bindGroup = createBindGroup();
+      bindGroup = null;
+      compaction.setInputs(inputs());
     },
     draw(encoder, target, format, links, nodes) {
       weights.assertUsable();
       set('invisible_alpha', invisibleAlpha(format));
+      set('link_count', links);
       if (dirty) uniforms.write(params);
       if (coloursDirty) device.queue.writeBuffer(colours, 0, colourData);
       dirty = coloursDirty = false;
+      if (links > 0) compaction.record(encoder, links);
       const pass = beginPass(encoder, target);
-      pass.setBindGroup(0, bindGroup);
+      pass.setBindGroup(0, renderBindGroup(links));
       if (links > 0) {
         pass.setPipeline(pipelines.linksFor(format));
-        pass.draw(6 * links); // one quad per link, pulled by vertex index
+        pass.drawIndirect(compaction.drawArgs, 0); // 6 vertices per drawn link
       }
       if (nodes && nodes.count > 0) {
         pass.setPipeline(pipelines.nodesFor(format));
@@ -110,6 +123,7 @@ export function createLinkPass(
     destroy() {
       uniforms.destroy();
       colours.destroy();
+      compaction.destroy();
     },
   };
 }

@@ -1,7 +1,11 @@
-// Render pipelines for shaders/render/attention-links.wgsl, shared by the head view and the layered graph:
-// group 0 (weights, colours, arrangement) serves the links; the layered graph's nodes add group 1 (node
-// values, colormap). One pipeline per entry point and target format, built on first use, cached per device.
+// Pipelines of the link views, shared by the head view and the layered graph. The compaction
+// (shaders/compute/link-compaction.wgsl) binds the weights, colours and arrangement as group 0 and its lists
+// as group 1; the render pipelines (shaders/render/attention-links.wgsl) bind the same three and the drawn
+// list as group 0, and the layered graph's nodes add group 1 (node values, colormap). Render pipelines are
+// one per entry point and target format, built on first use; all are cached per device.
+import linksCommonWgsl from '../../../shaders/common/links.wgsl?raw';
 import numericsWgsl from '../../../shaders/common/numerics.wgsl?raw';
+import compactionWgsl from '../../../shaders/compute/link-compaction.wgsl?raw';
 import linksWgsl from '../../../shaders/render/attention-links.wgsl?raw';
 import { cachedPerDevice } from '../../core/pipeline-cache';
 import { shaderModule } from '../../core/wgsl';
@@ -9,11 +13,18 @@ import { uniformLayout } from '../../memory/uniforms';
 import { renderPipelinePerFormat } from '../pipeline-per-format';
 
 /** The Links struct's layout, read from the WGSL so offsets are written down once. */
-export const LINKS_UNIFORMS = uniformLayout(linksWgsl, 'Links');
+export const LINKS_UNIFORMS = uniformLayout(linksCommonWgsl, 'Links');
 
 export interface LinkPipelines {
+  /** Render group 0: weights, colours, arrangement, drawn list. */
   readonly linkLayout: GPUBindGroupLayout;
   readonly nodeLayout: GPUBindGroupLayout;
+  /** Compaction group 0 (weights, colours, arrangement) and group 1 (chunk offsets, drawn list, draw arguments). */
+  readonly compactionInputs: GPUBindGroupLayout;
+  readonly compactionLists: GPUBindGroupLayout;
+  readonly countChunks: GPUComputePipeline;
+  readonly scanChunks: GPUComputePipeline;
+  readonly writeChunks: GPUComputePipeline;
   linksFor(format: GPUTextureFormat): GPURenderPipeline;
   nodesFor(format: GPUTextureFormat): GPURenderPipeline;
 }
@@ -25,20 +36,22 @@ const PREMULTIPLIED: GPUBlendState = {
 };
 
 function buildLinkPipelines(device: GPUDevice): LinkPipelines {
-  const module = shaderModule(device, 'AttentionLinks.module', [numericsWgsl, linksWgsl]);
-  const vertex = GPUShaderStage.VERTEX;
+  const module = shaderModule(device, 'AttentionLinks.module', [numericsWgsl, linksCommonWgsl, linksWgsl]);
+  const buffer = (binding: number, visibility: GPUShaderStageFlags, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({ binding, visibility, buffer: { type } });
+  const { VERTEX: vertex, COMPUTE: compute } = GPUShaderStage;
   const linkLayout = device.createBindGroupLayout({
     label: 'AttentionLinks.linkLayout',
     entries: [
-      { binding: 0, visibility: vertex, buffer: { type: 'read-only-storage' } }, // weights
-      { binding: 1, visibility: vertex, buffer: { type: 'read-only-storage' } }, // colours
-      { binding: 2, visibility: vertex, buffer: { type: 'uniform' } }, // arrangement
+      buffer(0, vertex, 'read-only-storage'), // weights
+      buffer(1, vertex, 'read-only-storage'), // colours
+      buffer(2, vertex, 'uniform'), // arrangement
+      buffer(3, vertex, 'read-only-storage'), // drawn links
     ],
   });
   const nodeLayout = device.createBindGroupLayout({
     label: 'AttentionLinks.nodeLayout',
     entries: [
-      { binding: 0, visibility: vertex, buffer: { type: 'read-only-storage' } }, // node values
+      buffer(0, vertex, 'read-only-storage'), // node values
       { binding: 1, visibility: vertex, texture: { sampleType: 'unfilterable-float' } }, // colormap
     ],
   });
@@ -48,7 +61,23 @@ function buildLinkPipelines(device: GPUDevice): LinkPipelines {
   };
   const perFormat = (entryPoint: keyof typeof layouts) =>
     renderPipelinePerFormat(device, `AttentionLinks.${entryPoint}`, layouts[entryPoint], module, { vertexEntry: entryPoint, blend: PREMULTIPLIED });
-  return { linkLayout, nodeLayout, linksFor: perFormat('link_vertex'), nodesFor: perFormat('node_vertex') };
+  return { linkLayout, nodeLayout, linksFor: perFormat('link_vertex'), nodesFor: perFormat('node_vertex'), ...buildCompaction(device) };
+}
+
+function buildCompaction(device: GPUDevice) {
+  const module = shaderModule(device, 'LinkCompaction.module', [numericsWgsl, linksCommonWgsl, compactionWgsl]);
+  const buffer = (binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type } });
+  const compactionInputs = device.createBindGroupLayout({
+    label: 'LinkCompaction.inputs',
+    entries: [buffer(0, 'read-only-storage'), buffer(1, 'read-only-storage'), buffer(2, 'uniform')],
+  });
+  const compactionLists = device.createBindGroupLayout({
+    label: 'LinkCompaction.lists',
+    entries: [buffer(0, 'storage'), buffer(1, 'storage'), buffer(2, 'storage')],
+  });
+  const layout = device.createPipelineLayout({ label: 'LinkCompaction.layout', bindGroupLayouts: [compactionInputs, compactionLists] });
+  const pipeline = (entryPoint: string) => device.createComputePipeline({ label: `LinkCompaction.${entryPoint}`, layout, compute: { module, entryPoint } });
+  return { compactionInputs, compactionLists, countChunks: pipeline('count_chunks'), scanChunks: pipeline('scan_chunks'), writeChunks: pipeline('write_chunks') };
 }
 
 export function linkPipelines(device: GPUDevice): LinkPipelines {

@@ -1,9 +1,11 @@
 // Frame time of the head view with every link of 12 heads drawn, at n = 128 and 512 tokens (12·n² links:
 // 196,608 and 3,145,728), on three 512×512 canvases in one page, from the same P: random causal softmax
 // rows (seeded; above the diagonal exactly 0), line width max(1, 4·p) pixels, opacity p.
-//   ours: createHeadView, one instanced draw whose vertex shader reads P from its GPU buffer (no upload,
-//         no readback). ours_ms: GPU time from timestamps (empty compute passes before and after bracket
-//         the render pass); ours wall: record → submit → onSubmittedWorkDone.
+//   ours: createHeadView: a compute pass lists the links that change a pixel (P > 0 and at least half a
+//         byte step of opacity), then one indirect draw whose vertex shader reads P from its GPU buffer
+//         (no upload, no readback). ours_ms: GPU time from timestamps (empty compute passes before and
+//         after bracket both passes); ours wall: record → submit → onSubmittedWorkDone. ours_bytes: the
+//         list of drawn links (4 bytes a link) and the view's uniforms.
 //   regl: createReglLinks (WebGL2), fed from the CPU as WebGL must be: P uploaded as a texture every
 //         frame, 6 vertices per link in one draw, a 1-pixel readPixels to wait for the GL. Wall clock.
 //   svg:  the BertViz way: one <line> per nonzero link (the zeros above the diagonal are left out, which

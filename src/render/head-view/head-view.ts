@@ -1,7 +1,8 @@
 // The head view (BertViz's, drawn by the GPU): tokens in two columns, queries left and keys right, one
 // link per (head, query i, key j) with width and opacity from P[h, i, j], heads by colour and toggled.
-// Every link of every head is one quad of ONE draw (pulled by vertex index) whose vertex shader reads P from the weights buffer
-// itself (shaders/render/attention-links.wgsl): no per-link data on the CPU, no readback. A layer of
+// A compute pass lists the links that will change a pixel (link-compaction.wgsl), and ONE indirect draw makes
+// a quad of each (pulled by vertex index) whose vertex shader reads P from the weights buffer itself
+// (shaders/render/attention-links.wgsl): no per-link data on the CPU, no readback. A layer of
 // [L, H, n, n] is chosen by an element offset in the uniforms. Hovering a token (its label, or its row on
 // the canvas) keeps only its links: a query keeps its row of P, a key its column; so does the keyboard
 // (token-keys.ts: arrows, Home/End, Escape) once the canvas has focus.

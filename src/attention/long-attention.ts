@@ -183,7 +183,7 @@ export function createLongAttention(engine: Engine, q: GpuTensor, k: GpuTensor, 
       const out = { columnSums: tensor([heads, params.nk], 'columnSums'), entropy: tensor([heads, params.nq], 'entropy') };
       try {
         const chunks = chunksOf(heads, params.nk, run.blocksPerChunk ?? defaultBlocks(params.nq, params.d));
-        const work = (range: BlockRange) => range.blocks;
+        const work = (range: BlockRange) => columnWork(params, range);
         await runChunks(engine, `${label}.profiles`, chunks, work, run, (encoder, range) => recordProfiles(encoder, out, [range]));
         return out;
       } catch (error) {
@@ -234,6 +234,16 @@ function queryWork(p: LongAttentionParams, range: BlockRange): number {
     keys += Math.min(p.nk, p.keyLength, p.causal ? lastRow + 1 : p.nk);
   }
   return keys + range.blocks; // + blocks: fully masked blocks still take a dispatch
+}
+
+/** The query rows a chunk of column blocks visits (profiles): from the diagonal down when causal, none past the keys. */
+function columnWork(p: LongAttentionParams, range: BlockRange): number {
+  let rows = 0;
+  for (let block = range.firstBlock; block < range.firstBlock + range.blocks; block++) {
+    const firstKey = block * TILE;
+    if (firstKey < p.keyLength) rows += Math.max(0, p.nq - (p.causal ? firstKey : 0));
+  }
+  return rows + range.blocks; // + blocks: fully masked blocks still take a dispatch
 }
 
 /**

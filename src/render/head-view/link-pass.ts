@@ -133,7 +133,7 @@ export function createLinkPass(
  * linear target, where the blend rounds back to the byte that was there; 0 (every link drawn) for the rest
  * (float targets keep faint links, and sRGB targets have finer steps near black).
  */
-export function invisibleAlpha(format: GPUTextureFormat): number {
+function invisibleAlpha(format: GPUTextureFormat): number {
   return format === 'rgba8unorm' || format === 'bgra8unorm' ? 0.5 / 255 : 0;
 }
 

@@ -59,7 +59,10 @@ fn scan_chunks(@builtin(local_invocation_index) thread: u32) {
   workgroupBarrier();
   // Inclusive Hillis–Steele scan of the runs' totals.
   for (var step = 1u; step < SCAN_THREADS; step *= 2u) {
-    let add = select(0u, run_totals[thread - step], thread >= step);
+    var add = 0u;
+    if (thread >= step) {
+      add = run_totals[thread - step];
+    }
     workgroupBarrier();
     run_totals[thread] += add;
     workgroupBarrier();

@@ -1,8 +1,10 @@
 // dL/dimage in one forward and one backward through the model. Inside tf.grad, the forward yields the
 // activations h_l; our objective kernels then write G_l = dL/dh_l into our own buffers (zero-copy both ways,
-// submitted before tfjs records the backward), and the scalar handed back to the tape is Σ_l sum(h_l ⊙ G_l)
-// with G_l a constant: its gradient with respect to the image is Σ_l J_lᵀ G_l = dL/dimage, the vector-
-// Jacobian product, without a second forward. The scalar's own value is never read.
+// submitted before tfjs records the backward), and the scalar handed back to the tape is a stand-in whose
+// gradient with respect to h_l is declared to be G_l (tf.customGrad). tfjs's backward then starts from the
+// G_l and gives Σ_l J_lᵀ G_l = dL/dimage, the vector-Jacobian product, without a second forward. The
+// stand-in's value is never read, so nothing computes one: before, Σ_l sum(h_l ⊙ G_l) and its own gradient
+// cost four tfjs dispatches a step that only led back to the G_l.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Engine } from '../../core/engine';
 import { featureLayer, type FeatureLayer } from '../../features/feature-layer';
@@ -42,11 +44,24 @@ export function imageGradient(engine: Engine, model: DifferentiableModel, io: Gr
       } finally {
         for (const layer of layers) layer.tensor.destroy();
       }
-      const terms = activations.map((h, i) => tf.sum(tf.mul(h, tensorToTf(gradients[i]!))));
-      return (terms.length === 1 ? terms[0]! : tf.addN(terms)) as tf.Scalar;
+      return backwardFrom(activations, gradients.map((g) => tensorToTf(g)));
     };
     return tf.grad(loss)(image);
   });
+}
+
+/**
+ * A scalar whose gradient with respect to activations[l] is seeds[l]. Meant only as the root tf.grad
+ * differentiates, whose upstream gradient dy is 1: the seeds are handed on unscaled, so no dispatch
+ * multiplies them by it. Its value, 0, is not a loss.
+ */
+function backwardFrom(activations: readonly tf.Tensor[], seeds: readonly tf.Tensor[]): tf.Scalar {
+  const root = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = inputs[inputs.length - 1] as tf.GradSaveFunc;
+    save([...seeds]); // kept for the backward: tensors a closure holds are disposed when the forward's scope ends
+    return { value: tf.scalar(0), gradFunc: (_dy: tf.Tensor, saved: tf.Tensor[]) => saved };
+  });
+  return root(...activations);
 }
 
 /** The activation shapes for the image after `draws`, without a tape: a setup check, not a step. */

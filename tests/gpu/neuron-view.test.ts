@@ -21,14 +21,15 @@ interface Inputs {
   k: Float32Array;
   p: Float32Array;
   dh: number;
+  n: number;
 }
 
 /** Seeded Q, K [L, H, n, dh] and the causal softmax P they give (float64 reference, rounded to float32). */
-function inputsFor(dh: number, seed: number): Inputs {
-  const q = randomFloats(LAYERS * HEADS * N * dh, seed, 2);
-  const k = randomFloats(LAYERS * HEADS * N * dh, seed + 1, 2);
-  const p = Float32Array.from(referenceAttentionWeights({ q, k, batch: LAYERS * HEADS, nq: N, nk: N, d: dh, causal: true }));
-  return { q, k, p, dh };
+function inputsFor(dh: number, seed: number, n = N): Inputs {
+  const q = randomFloats(LAYERS * HEADS * n * dh, seed, 2);
+  const k = randomFloats(LAYERS * HEADS * n * dh, seed + 1, 2);
+  const p = Float32Array.from(referenceAttentionWeights({ q, k, batch: LAYERS * HEADS, nq: n, nk: n, d: dh, causal: true }));
+  return { q, k, p, dh, n };
 }
 
 const tensors: GpuTensor[] = [];
@@ -36,13 +37,13 @@ const views: NeuronView[] = [];
 let canvas: HTMLCanvasElement;
 let liveBefore: number;
 
-function upload(inputs: Inputs, shapeOf = (last: number) => [LAYERS, HEADS, N, last]) {
+function upload(inputs: Inputs, shapeOf = (last: number) => [LAYERS, HEADS, inputs.n, last]) {
   const make = (data: Float32Array, shape: number[], name: string) => {
     const t = tensorFromArray(engine(), data, shape, { label: `test.${name}` });
     tensors.push(t);
     return t;
   };
-  return { q: make(inputs.q, shapeOf(inputs.dh), 'q'), k: make(inputs.k, shapeOf(inputs.dh), 'k'), weights: make(inputs.p, shapeOf(N), 'P') };
+  return { q: make(inputs.q, shapeOf(inputs.dh), 'q'), k: make(inputs.k, shapeOf(inputs.dh), 'k'), weights: make(inputs.p, shapeOf(inputs.n), 'P') };
 }
 
 beforeEach(() => {
@@ -97,26 +98,39 @@ describe('neuron panel kernel', () => {
     { layer: 1, query: 8, key: 8 },
     { layer: 0, query: 3, key: 7 }, // key j is masked: P_ij = 0, s_ij still the product's sum
   ];
-  it.each([5, 16])('dh = %i matches the float64 reference for every selection, every element written', async (dh) => {
-    const inputs = inputsFor(dh, 40 + dh);
+  // n = 9: the small panels. n = 130, dh = 80 and n = 70, dh = 65: keys and channels past the kernel's 64
+  // threads, so each thread handles several and the reductions fold more than one element each.
+  const largeSelections: NeuronSelection[] = [
+    { layer: 1, query: 129, key: 100 },
+    { layer: 0, query: 64, key: 64 },
+    { layer: 1, query: 66, key: 129 }, // key j masked
+    { layer: 0, query: 127, key: 0 },
+  ];
+  it.each([
+    { dh: 5, n: N, selections },
+    { dh: 16, n: N, selections },
+    { dh: 80, n: 130, selections: largeSelections },
+    { dh: 65, n: 70, selections: largeSelections.map((s) => ({ ...s, query: Math.min(s.query, 69), key: Math.min(s.key, 69) })) },
+  ])('dh = $dh, n = $n matches the float64 reference for every selection, every element written', async ({ dh, n, selections: cases }) => {
+    const inputs = inputsFor(dh, 40 + dh, n);
     const io = upload(inputs);
-    const layout = neuronPanelLayout(HEADS, N, dh);
+    const layout = neuronPanelLayout(HEADS, n, dh);
     const out = tensorFromArray(engine(), new Float32Array(layout.size).fill(NaN), [layout.size], { label: 'test.panel' });
     tensors.push(out);
     const kernel = createNeuronPanelKernel(engine(), 'test.NeuronPanel');
     try {
-      for (const selection of selections) {
+      for (const selection of cases) {
         await engine().run('test.poison', () => engine().device.queue.writeBuffer(out.buffer, 0, new Float32Array(layout.size).fill(NaN)));
         const scale = 1 / Math.sqrt(dh);
         await engine().run('test.panel', (encoder) => kernel.record(encoder, { out: out.buffer, ...io }, selection, scale));
         const got = await out.read();
-        const want = referenceNeuronPanel({ ...inputs, ...selection, heads: HEADS, n: N, scale });
+        const want = referenceNeuronPanel({ ...inputs, ...selection, heads: HEADS, n, scale });
         expectPanel(got, want, `dh ${dh}, ${JSON.stringify(selection)}`);
         for (let h = 0; h < HEADS; h++) {
           const [raw, stats] = [layout.raw(h), layout.stats(h)];
           // The P row is the input row, bit for bit; the sum of q⊙k times the scale is the score of key j.
-          const row = inputs.p.subarray(((selection.layer * HEADS + h) * N + selection.query) * N, ((selection.layer * HEADS + h) * N + selection.query + 1) * N);
-          expect([...got.subarray(raw + layout.rows.weights, raw + layout.rows.weights + N)]).toEqual([...row]);
+          const row = inputs.p.subarray(((selection.layer * HEADS + h) * n + selection.query) * n, ((selection.layer * HEADS + h) * n + selection.query + 1) * n);
+          expect([...got.subarray(raw + layout.rows.weights, raw + layout.rows.weights + n)]).toEqual([...row]);
           const product = got.subarray(raw + layout.rows.product, raw + layout.rows.product + dh).reduce((a, b) => a + b, 0);
           expect(got[stats]).toBeCloseTo(product * scale, 5);
           if (selection.key <= selection.query) expect(got[stats]).toBeCloseTo(got[raw + layout.rows.scores + selection.key]!, 5);

@@ -24,10 +24,12 @@ interface DemoState {
   /** Selects layer/head/query/key as a click would (e2e). */
   select: (selection: Partial<Selection>) => Promise<void>;
   setHighlight: (mode: Highlight) => Promise<void>;
+  /** P as shown, [layers, heads, n, n] row-major, read back (e2e only). */
+  readWeights: () => Promise<number[]>;
 }
 const state: DemoState = {
   ready: false, framesDrawn: 0, layers: 0, heads: 0, tokens: 0, selection: null, highlight: '', error: null,
-  select: async () => {}, setHighlight: async () => {},
+  select: async () => {}, setHighlight: async () => {}, readWeights: async () => [],
 };
 (window as unknown as { glassboxDemo: DemoState }).glassboxDemo = state;
 
@@ -83,6 +85,7 @@ async function main(): Promise<void> {
     source?.dispose();
     source = fresh;
     panels = await createPanels(engine, loop, fresh, canvases, {
+      onClickSelect: (next) => void state.select(next),
       onSelect: (selection) => (state.selection = selection),
       onModelHover: (hover) => ($('#model-readout').textContent = describeHover(fresh, hover, fresh.heads) || 'Hover a thumbnail to read a weight.'),
       onDetailHover: (hover) => ($('#detail-readout').textContent = describeHover(fresh, hover, fresh.heads)),
@@ -103,7 +106,19 @@ async function main(): Promise<void> {
 
   state.select = (selection) => queue(async () => panels?.select(selection));
   state.setHighlight = (mode) => queue(async () => panels?.setHighlight(mode));
-  field<HTMLTextAreaElement>('text').addEventListener('input', () => queue(() => show(() => textFrom(engine, transformer))));
+  state.readWeights = async () => {
+    await building;
+    return source ? Array.from(await source.weights.read()) : [];
+  };
+  // The files dropped last, while they are what is shown: the causal box recomputes P from their Q and K.
+  let dropped: File[] | null = null;
+  const showText = () => queue(() => show(() => textFrom(engine, transformer)).then(() => void (dropped = null)));
+  const showFiles = (files: File[]) =>
+    queue(() => show(() => fileSource(engine, files, field<HTMLInputElement>('causal').checked)).then(() => void (dropped = files)));
+  field<HTMLTextAreaElement>('text').addEventListener('input', showText);
+  field<HTMLInputElement>('causal').addEventListener('change', () => {
+    if (dropped && source?.q) showFiles(dropped);
+  });
   field<HTMLSelectElement>('layer').addEventListener('change', () => state.select({ layer: Number(field<HTMLSelectElement>('layer').value) }));
   field<HTMLSelectElement>('highlight').addEventListener('change', () => state.setHighlight(field<HTMLSelectElement>('highlight').value as Highlight));
   for (const name of ['fusion', 'discard']) {
@@ -115,9 +130,9 @@ async function main(): Promise<void> {
     const boxes = [...document.querySelectorAll<HTMLInputElement>('#head-toggles input')];
     panels?.setHeads(boxes.map((box) => box.checked));
   });
-  attachFileDrop((files) => queue(() => show(() => fileSource(engine, files, true))));
+  attachFileDrop(showFiles);
 
-  await queue(() => show(() => textFrom(engine, transformer)));
+  await showText();
   loop.start();
   state.ready = state.error === null;
 }

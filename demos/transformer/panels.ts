@@ -41,7 +41,12 @@ export interface PanelCanvases {
 }
 
 export interface PanelEvents {
-  /** A thumbnail or a cell was clicked: the selection changed. */
+  /**
+   * A thumbnail or a cell was clicked. The demo queues `select(next)` behind the changes in flight (a click
+   * run beside a rebuild or a rollout change would draw from tensors that are being replaced).
+   */
+  onClickSelect(next: Partial<Selection>): void;
+  /** The selection changed. */
   onSelect(selection: Selection): void;
   onModelHover(hover: HeatmapHover | null): void;
   onDetailHover(hover: HeatmapHover | null): void;
@@ -76,7 +81,8 @@ export async function createPanels(
   let highlight: Highlight = 'attention';
   let rolloutOptions: { fusion: HeadFusion; discardRatio: number } = { fusion: 'mean', discardRatio: 0 };
   const rollout = await attentionRollout(engine, source.weights, { ...rolloutOptions, label: 'TransformerDemo.rollout' });
-  let flow: GpuTensor | null = null;
+  // The flow of the current rollout, once asked for; a promise, so that two colourings in flight share one.
+  let flow: Promise<GpuTensor> | null = null;
   const flowWorker: AttentionFlowWorker | null = n <= maxAttentionFlowTokens ? createAttentionFlowWorker() : null;
 
   const shown: { view: { destroy(): void }; remove: () => void }[] = [];
@@ -101,11 +107,11 @@ export async function createPanels(
   const detachClicks = [
     onClick(canvases.model, (x, y) => {
       const cell = modelView.cellAtPixel(x, y);
-      if (cell) void panels.select({ layer: Math.floor(cell.head / heads), head: cell.head % heads, query: cell.query, key: cell.key });
+      if (cell) events.onClickSelect({ layer: Math.floor(cell.head / heads), head: cell.head % heads, query: cell.query, key: cell.key });
     }),
     onClick(canvases.detail, (x, y) => {
       const cell = detailView.cellAtPixel(x, y);
-      if (cell) void panels.select({ query: cell.query, key: cell.key });
+      if (cell) events.onClickSelect({ query: cell.query, key: cell.key });
     }),
   ];
 
@@ -125,8 +131,8 @@ export async function createPanels(
       what = `rollout (${rolloutOptions.fusion} of heads) from “${tokens[query]}” (${query}) down to the input`;
     } else if (highlight === 'flow') {
       if (!flowWorker) throw new Error(`Attention flow is exact for at most ${maxAttentionFlowTokens} tokens; this source has ${n}.`);
-      flow ??= await computeFlow(flowWorker);
-      values = flow;
+      flow ??= computeFlow(flowWorker);
+      values = await flow;
       offset = query * n;
       what = `attention flow from “${tokens[query]}” (${query}) down to the input`;
     }
@@ -141,6 +147,13 @@ export async function createPanels(
     const graph = await rollout.graph.read();
     const values = await worker.compute(graph, layers, n);
     return tensorFromArray(engine, Float32Array.from(values), [n, n], { label: 'TransformerDemo.flow' });
+  }
+
+  /** Forgets the flow (the rollout it came from changed); its tensor is destroyed once it exists. */
+  async function dropFlow(): Promise<void> {
+    const pending = flow;
+    flow = null;
+    (await pending?.catch(() => null))?.destroy();
   }
 
   async function rowMaximum(values: GpuTensor, offset: number): Promise<number> {
@@ -166,8 +179,7 @@ export async function createPanels(
     async setRollout(fusion, discardRatio) {
       rolloutOptions = { fusion, discardRatio };
       await attentionRollout(engine, source.weights, { ...rolloutOptions, out: rollout, label: 'TransformerDemo.rollout' });
-      flow?.destroy();
-      flow = null;
+      await dropFlow();
       await colourText();
     },
     async setHighlight(mode) {
@@ -181,7 +193,7 @@ export async function createPanels(
         view.destroy();
       }
       flowWorker?.destroy();
-      flow?.destroy();
+      void dropFlow();
       rollout.graph.destroy();
       rollout.rollout.destroy();
     },

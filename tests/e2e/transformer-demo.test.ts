@@ -22,14 +22,25 @@ interface DemoState {
   highlight: string;
   error: string | null;
 }
-type DemoWindow = { glassboxDemo: DemoState & { select(s: object): Promise<void>; setHighlight(mode: string): Promise<void> } };
+type DemoWindow = {
+  glassboxDemo: DemoState & { select(s: object): Promise<void>; setHighlight(mode: string): Promise<void>; readWeights(): Promise<number[]> };
+};
 
 const demoState = (page: Page) => page.evaluate(() => {
-  const { select, setHighlight, ...state } = (window as unknown as DemoWindow).glassboxDemo;
-  void select;
-  void setHighlight;
+  const { select, setHighlight, readWeights, ...state } = (window as unknown as DemoWindow).glassboxDemo;
+  void [select, setHighlight, readWeights];
   return state;
 });
+
+/** Waits for the status line to report `shown` (or an error) and returns the state. */
+async function shown(page: Page, status: RegExp): Promise<DemoState> {
+  await page.waitForFunction(
+    (source) => (window as unknown as DemoWindow).glassboxDemo.error !== null || new RegExp(source).test(document.querySelector('#status')!.textContent ?? ''),
+    { timeout: 60_000 },
+    status.source,
+  );
+  return demoState(page);
+}
 
 async function framesAfter(page: Page, count: number): Promise<void> {
   const start = (await demoState(page)).framesDrawn;
@@ -46,6 +57,25 @@ async function dropFile(page: Page, name: string, bytes: Uint8Array): Promise<vo
     name,
     Array.from(bytes),
   );
+}
+
+/** Seeded Q and K, [layers][heads, n, d] each, as a .safetensors file of 'layers.L.q' / 'layers.L.k'. */
+function qkFile(layers: number, heads: number, n: number, d: number): { q: Float32Array; k: Float32Array; bytes: Uint8Array } {
+  const q = randomFloats(layers * heads * n * d, 21, 2);
+  const k = randomFloats(layers * heads * n * d, 22, 2);
+  const size = heads * n * d;
+  const entries = Array.from({ length: layers }, (_, l) => [
+    [`layers.${l}.q`, { data: q.subarray(l * size, (l + 1) * size), shape: [heads, n, d] }],
+    [`layers.${l}.k`, { data: k.subarray(l * size, (l + 1) * size), shape: [heads, n, d] }],
+  ]).flat();
+  return { q, k, bytes: writeSafetensors(Object.fromEntries(entries)) };
+}
+
+function expectCloseTo(got: readonly number[], want: ArrayLike<number>, what: string): void {
+  expect(got.length, what).toBe(want.length);
+  let worst = 0;
+  for (let e = 0; e < want.length; e++) worst = Math.max(worst, Math.abs(got[e]! - want[e]!));
+  expect(worst, `${what}: largest |P − reference|`).toBeLessThan(2e-6);
 }
 
 /** Causal softmax rows of seeded random scores: [layers, heads, n, n]. */
@@ -119,6 +149,27 @@ describe('demos/transformer', () => {
     await page.waitForFunction(() => (window as unknown as DemoWindow).glassboxDemo.error !== null, { timeout: 30_000 });
     expect((await demoState(page)).error).toMatch(/data_offsets \[\d+, \d+\] run past the end of the data buffer/);
     expect((await demoState(page)).tokens).toBe(9); // the last good picture stays
+    await framesAfter(page, 3);
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('computes P from dropped Q and K, causal or not as the box says', async () => {
+    const { page, url, consoleErrors } = demo();
+    await page.goto(`${url}/demos/transformer/`);
+    await page.waitForFunction(() => (window as unknown as DemoWindow).glassboxDemo?.ready, { timeout: 150_000 });
+    const [layers, heads, n, d] = [2, 3, 11, 5];
+    const { q, k, bytes } = qkFile(layers, heads, n, d);
+    const reference = (causal: boolean) => referenceAttentionWeights({ q, k, batch: layers * heads, nq: n, nk: n, d, causal });
+
+    await page.$eval('input[name="causal"]', (box) => (box as HTMLInputElement).click()); // an encoder's Q and K
+    await dropFile(page, 'qk.safetensors', bytes);
+    expect(await shown(page, /^Showing Q and K from qk\.safetensors \(P computed here\)/)).toMatchObject({ layers, heads, tokens: n, error: null });
+    expect(await page.$eval('#neuron-panel', (el) => (el as HTMLElement).hidden)).toBe(false);
+    expectCloseTo(await page.evaluate(() => (window as unknown as DemoWindow).glassboxDemo.readWeights()), reference(false), 'not causal');
+
+    await page.$eval('input[name="causal"]', (box) => (box as HTMLInputElement).click()); // the same files, causal
+    expect((await shown(page, /P computed here, causal/)).error).toBeNull();
+    expectCloseTo(await page.evaluate(() => (window as unknown as DemoWindow).glassboxDemo.readWeights()), reference(true), 'causal');
     await framesAfter(page, 3);
     expect(consoleErrors).toEqual([]);
   });

@@ -41,6 +41,8 @@ export interface Optimization {
   /** Records and submits `count` steps (default 1); reads nothing back. Does nothing once stopped. */
   step(count?: number): void;
   readonly steps: number;
+  /** Resolves once the GPU has run every step submitted so far (reads nothing back). */
+  stepsDone(): Promise<void>;
   /** The loss of the latest step, per term (a few floats read back; once per frame at most). */
   readLoss(): Promise<LossReading>;
   readonly state: 'running' | 'stopped';

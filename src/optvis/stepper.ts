@@ -142,6 +142,7 @@ export async function createStepper(engine: Engine, config: StepperConfig): Prom
         invalidArgument(Number.isInteger(count) && count >= 0, () => `${label}.step: count must be an integer ≥ 0; got ${count}.`);
         for (let i = 0; i < count && stopReason === null; i++) stepOnce();
       },
+      stepsDone: () => engine.device.queue.onSubmittedWorkDone(),
       async readLoss() {
         invalidArgument(steps > 0, () => `${label}.readLoss: no step has run yet; call step() first.`);
         const at = steps;

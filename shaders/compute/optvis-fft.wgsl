@@ -8,7 +8,7 @@
 // with weight[h,k] = c_k · scale[h,k] / (4·H·W) from the host in float64 (c_k = 1 for the DC and Nyquist
 // columns, else 2; scale = Lucid's √(HW)/max(f, 1/max(H,W))^decay; /4 Lucid's constant), so p is exactly
 // Lucid's irfft2(scale ⊙ S) / 4. The adjoint runs the same steps transposed:
-//   dt = dL/dimage ⊙ mapping′ (from the forward image: σ′ = y(1 − y), clamp′ = [0 < y < 1]), dp = Dᵀ dt,
+//   dt = dL/dimage ⊙ mapping′ (from the forward image: σ′ = y(1 − y); clamp′ = 1, see mapped_slope), dp = Dᵀ dt,
 //   U[n,j,y,k] = Σ_x dp[n,j,y,x] · e^{−2πi k x / W}                             adjoint_rows
 //   dS[n,c,h,k] = weight[h,k] · Σ_y U[n,c,y,k] · e^{−2πi h y / H}               adjoint_columns
 //
@@ -82,10 +82,14 @@ fn mapped(t: vec3<f32>) -> vec3<f32> {
   return 1.0 / (1.0 + exp(-t));
 }
 
-// The mapping's slope at t, read from its output y: σ′ = y(1 − y); clamp′ = 1 strictly inside (0, 1).
+// The mapping's slope at t, read from its output y: σ′ = y(1 − y). The clamp passes the gradient through
+// (slope 1): it is paired with the optimizer's clamp to [0, 1], which keeps t there, and at t = 0 or 1 the
+// slope 1 is the projected gradient. The subgradient 0 at the edges froze every pixel the optimizer had
+// clamped there: no gradient ever moved it back. Where t leaves [0, 1] (no optimizer clamp, or colours
+// decorrelated), this is the straight-through estimator, not the subgradient 0.
 fn mapped_slope(y: vec3<f32>) -> vec3<f32> {
   if (params.mapping == MAPPING_CLAMP) {
-    return select(vec3<f32>(0.0), vec3<f32>(1.0), (y > vec3<f32>(0.0)) & (y < vec3<f32>(1.0)));
+    return vec3<f32>(1.0);
   }
   return y * (1.0 - y);
 }

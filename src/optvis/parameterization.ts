@@ -13,7 +13,10 @@ export interface PixelsOptions {
   width: number;
   /** Mix colours by Lucid's decorrelation matrix; default true. */
   decorrelate?: boolean;
-  /** 'sigmoid' (default, Lucid) or 'clamp' (x used as is: pair it with the optimizer's clamp to [0, 1]). */
+  /**
+   * 'sigmoid' (default, Lucid) or 'clamp' (x used as is: pair it with the optimizer's clamp to [0, 1]; its
+   * backward passes the gradient through, so a pixel at 0 or 1 can move back in).
+   */
   mapping?: ImageMapping;
   /** Standard deviation of the seeded initial noise; Lucid's 0.01 by default. */
   sd?: number;
@@ -90,8 +93,7 @@ export function createImageParameters(engine: Engine, spec: ParameterizationSpec
   }
   const plan = createPixelImage(engine, { decorrelate: spec.decorrelate, mapping: spec.mapping, label: `${label}.pixels` });
   const params = tensor(engine, imageShape, `${label}.pixels`);
-  // σ(0) is mid-grey; a clamped image starts at grey too, x = D⁻¹·½, or half its pixels would sit at 0
-  // with no gradient through the clamp.
+  // σ(0) is mid-grey; a clamped image starts at grey too, x = D⁻¹·½, or half its pixels would start at 0.
   const centre = spec.mapping === 'clamp' ? greyPreimage(spec.decorrelate) : [0, 0, 0];
   return finish(spec, params, image, () => plan.destroy(), {
     initialize: (seed) => normalFloats(params.size, seed, spec.sd).map((v, i) => v + centre[i % 3]!),

@@ -235,9 +235,9 @@ function mapped(t: number, mapping: ImageMapping): number {
   return mapping === 'sigmoid' ? sigmoid(t) : Math.min(Math.max(t, 0), 1);
 }
 
-/** σ′(t) = σ(1 − σ); clamp′ = 1 strictly inside (0, 1), else 0 (the subgradient at the edges). */
+/** σ′(t) = σ(1 − σ); the clamp passes the gradient through, 1 everywhere (shaders/compute/optvis-fft.wgsl, mapped_slope). */
 function mappedSlope(t: number, mapping: ImageMapping): number {
-  if (mapping === 'clamp') return t > 0 && t < 1 ? 1 : 0;
+  if (mapping === 'clamp') return 1;
   const s = sigmoid(t);
   return s * (1 - s);
 }

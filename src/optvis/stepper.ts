@@ -154,7 +154,8 @@ export async function createStepper(engine: Engine, config: StepperConfig): Prom
         if (at > checkedThrough) {
           const bad = terms.find((t) => !Number.isFinite(t.value));
           const span = checkedThrough + 1 === at ? `step ${at}` : `steps ${checkedThrough + 1}–${at}`;
-          if (bad) stop(`Stopped at step ${at}: the term '${bad.name}' is ${bad.value}; the image keeps the last finite parameters.`);
+          // The read is of step `at`; the term turned non-finite in one of the steps since the last read.
+          if (bad) stop(`Stopped in ${span}: the term '${bad.name}' became ${bad.value}; the image keeps the last finite parameters.`);
           else if (skipped > 0) {
             stop(`Stopped in ${span}: ${skipped} parameter update(s) of '${objective.name}' were NaN or ±Inf (first at parameter ` +
               `${first}) although every term's value is finite: the gradient through the model or a regularizer is not finite; ` +

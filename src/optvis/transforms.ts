@@ -214,7 +214,8 @@ function pick(count: number, random: () => number): number {
 export function transposeTaps(taps: { index: Int32Array; weight: Float32Array }, pixels: number): { index: Int32Array; weight: Float32Array; fanIn: number } {
   const count = new Int32Array(pixels);
   for (let e = 0; e < taps.index.length; e++) if (taps.weight[e] !== 0) count[taps.index[e]!]! += 1;
-  const fanIn = Math.max(1, ...count);
+  let fanIn = 1; // a loop, not Math.max(...count): a spread of one argument a pixel overflows the stack past ~10⁵
+  for (const c of count) fanIn = Math.max(fanIn, c);
   const index = new Int32Array(fanIn * pixels);
   const weight = new Float32Array(fanIn * pixels);
   count.fill(0);

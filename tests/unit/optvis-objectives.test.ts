@@ -238,4 +238,13 @@ describe('the rotation adjoint', () => {
       expect(Math.abs(left - right)).toBeLessThan(1e-5 * (Math.abs(left) + 1));
     }
   });
+
+  it('builds for a 400×400 image (160,000 pixels: a spread of one argument per pixel overflowed the stack)', async () => {
+    const { transposeTaps } = await import('../../src/optvis/transforms');
+    const taps = rotationTaps(400, 400, 0.1);
+    const adjoint = transposeTaps(taps, 400 * 400);
+    expect(adjoint.fanIn).toBeGreaterThanOrEqual(4); // a small rotation: some pixel is read by four outputs
+    expect(adjoint.fanIn).toBeLessThanOrEqual(9);
+    expect(adjoint.index.length).toBe(adjoint.fanIn * 400 * 400);
+  });
 });

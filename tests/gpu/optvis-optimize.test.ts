@@ -210,17 +210,44 @@ describe('resources and the one-forward claim', () => {
     const buffers = engine().liveBufferCount();
     const memory = tf.memory();
     const execute = vi.spyOn(model, 'execute');
+    // Zero-copy: stepping maps no buffer (no readback); only readLoss() reads, a few floats.
+    const mapAsync = vi.spyOn(GPUBuffer.prototype, 'mapAsync');
     o.step(50);
+    await o.stepsDone();
+    expect(mapAsync).not.toHaveBeenCalled();
+    mapAsync.mockRestore();
     await o.readLoss();
     expect(execute).toHaveBeenCalledTimes(50);
     execute.mockRestore();
     expect(engine().liveBufferCount()).toBe(buffers);
     expect(tf.memory().numTensors).toBe(memory.numTensors);
     expect(tf.memory().numBytes).toBe(memory.numBytes);
+    o.destroy();
+  });
+
+  it('reset() starts over exactly: the same parameters, moments and transform draws give the same losses and image', async () => {
+    const o = await createOptimization(engine(), {
+      model, objective: channel('conv2', 1).add(totalVariation().mul(0.01)), parameterization: fft({ height: 14, width: 11 }),
+      transforms: compose(jitter(2), scale([0.9, 1, 1.1])), optimizer: adam(0.05), seed: 4,
+    });
+    const firstSteps = async () => {
+      const losses: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        o.step();
+        losses.push((await o.readLoss()).total);
+      }
+      return { losses, image: Array.from(await o.image.read()) };
+    };
+    const first = await firstSteps();
+    o.step(20); // moments and the transform draws move on
+    const later = Array.from(await o.image.read());
+    expect(later).not.toEqual(first.image);
     o.reset();
     expect(o.steps).toBe(0);
-    o.step(2);
-    expect((await o.readLoss()).step).toBe(2);
+    const again = await firstSteps();
+    expect(again.losses).toEqual(first.losses); // bit for bit: a stale moment or draw would change them
+    expect(again.image).toEqual(first.image);
+    expect((await o.readLoss()).step).toBe(3);
     o.destroy();
   });
 });

@@ -101,7 +101,10 @@ export async function createPanels(
   const neuronView = source.q && source.k
     ? show(createNeuronView(engine, { canvas: canvases.neuron, q: source.q, k: source.k, weights: source.weights, ...selection, label: 'TransformerDemo.neuronView' }))
     : null;
-  const textView = show(createTokenHighlight(engine, { container: canvases.text, tokens, values: source.weights, offset: 0, label: 'TransformerDemo.text' }));
+  // vmax 'max': the GPU scales each row to its own largest value, so a new row is drawn without a readback.
+  const textView = show(createTokenHighlight(engine, {
+    container: canvases.text, tokens, values: source.weights, offset: 0, range: { vmin: 0, vmax: 'max' }, label: 'TransformerDemo.text',
+  }));
   const graphView = show(createLayeredGraphView(engine, { canvas: canvases.flow, graph: rollout.graph, tokens, label: 'TransformerDemo.graph' }));
 
   const detachClicks = [
@@ -136,10 +139,11 @@ export async function createPanels(
       offset = query * n;
       what = `attention flow from “${tokens[query]}” (${query}) down to the input`;
     }
-    const peak = await rowMaximum(values, offset);
     textView.setValues(values, offset);
-    textView.setRange({ vmin: 0, vmax: peak > 0 ? peak : 1 });
     graphView.setNodeValues(highlight === 'attention' ? null : { tensor: values, offset });
+    events.onHighlight(`Text coloured by ${what}.`);
+    // The heading's number only: read back after the views have their new row, and no frame waits for it.
+    const peak = await rowMaximum(values, offset);
     events.onHighlight(`Text coloured by ${what}; brightest ${peak.toPrecision(3)}.`);
   }
 
@@ -156,9 +160,10 @@ export async function createPanels(
     (await pending?.catch(() => null))?.destroy();
   }
 
+  /** The largest finite value of the row (at least 0), as the text view's vmax 'max' finds it on the GPU. */
   async function rowMaximum(values: GpuTensor, offset: number): Promise<number> {
     const row = await values.readRange(offset, n);
-    return row.reduce((max, value) => Math.max(max, value), 0);
+    return row.reduce((max, value) => (Number.isFinite(value) ? Math.max(max, value) : max), 0);
   }
 
   const panels: Panels = {

@@ -1,8 +1,10 @@
 // Token highlighting: the text laid out as DOM spans (it wraps, selects and reads like text) over a canvas
 // where each token's box is filled by the GPU with the colour of its value: attention from a chosen token
 // (row i of P: offset i·n) or a rollout row. The values are read from their GPU buffer in the vertex shader,
-// so choosing another row is a uniform write, never a readback. Span boxes are measured on layout and
-// resize only, into one small buffer of rectangles.
+// so choosing another row is a uniform write, never a readback; an automatic vmax (the row's largest value)
+// is found by a one-workgroup kernel recorded before the draw, also without a readback. Span boxes are
+// measured on layout and resize only, into one small buffer of rectangles.
+import numericsWgsl from '../../shaders/common/numerics.wgsl?raw';
 import tokenHighlightWgsl from '../../shaders/render/token-highlight.wgsl?raw';
 import type { Engine } from '../core/engine';
 import { DeviceLimitError, formatBytes, formatCount, invalidArgument } from '../core/errors';
@@ -26,8 +28,13 @@ type Rgb = readonly [number, number, number];
 export interface TokenHighlightRange {
   /** Value drawn with the colormap's first entry (default 0). */
   vmin?: number;
-  /** Value drawn with its last entry (default 1). */
-  vmax?: number;
+  /**
+   * Value drawn with its last entry (default 1), or `'max'`: the largest finite value among the n values
+   * shown (values[offset .. offset + n)), found on the GPU every frame, so it follows `setOffset` and
+   * `setValues` and changes in the values themselves without a readback. When no finite value is above
+   * vmin (all ≤ vmin, NaN or ±Infinity), `'max'` stands for vmin + 1.
+   */
+  vmax?: number | 'max';
 }
 
 /**
@@ -71,7 +78,10 @@ export interface TokenHighlight extends FrameParticipant {
    * Throws like `createTokenHighlight` when the tensor cannot hold n values from `offset` or be bound.
    */
   setValues(values: GpuTensor, offset?: number): void;
-  /** Changes the colour range. Throws `InvalidArgumentError` unless vmin and vmax are finite with vmax > vmin. */
+  /**
+   * Changes the colour range. Throws `InvalidArgumentError` unless vmin is finite and vmax is `'max'` or a
+   * finite number above vmin.
+   */
   setRange(range: TokenHighlightRange): void;
   /** Switches the colormap from the next frame on. */
   setColormap(name: ColormapName): void;
@@ -81,6 +91,8 @@ export interface TokenHighlight extends FrameParticipant {
   destroy(): void;
 }
 
+type CheckedRange = { vmin: number; vmax: number | 'max' };
+
 const VIEW_UNIFORMS = uniformLayout(tokenHighlightWgsl, 'View');
 const DEFAULT_OPACITY = 0.5;
 const TEXT_STYLE = 'position:relative;z-index:1;line-height:1.7;color:#111';
@@ -88,7 +100,7 @@ const SPAN_STYLE = 'display:inline-block;white-space:pre;padding:0 1px';
 const CANVAS_STYLE = 'position:absolute;left:0;top:0;width:100%;height:100%;z-index:0;pointer-events:none;display:block';
 
 function buildPipelines(device: GPUDevice) {
-  const module = shaderModule(device, 'TokenHighlight.module', [tokenHighlightWgsl]);
+  const module = shaderModule(device, 'TokenHighlight.module', [numericsWgsl, tokenHighlightWgsl]);
   const bindGroupLayout = device.createBindGroupLayout({
     label: 'TokenHighlight.bindGroupLayout',
     entries: [
@@ -96,15 +108,30 @@ function buildPipelines(device: GPUDevice) {
       { binding: 1, visibility: GPUShaderStage.VERTEX, buffer: { type: 'read-only-storage' } }, // rects
       { binding: 2, visibility: GPUShaderStage.VERTEX, texture: { sampleType: 'unfilterable-float' } }, // colormap
       { binding: 3, visibility: GPUShaderStage.VERTEX, buffer: { type: 'uniform' } }, // view
+      { binding: 5, visibility: GPUShaderStage.VERTEX, buffer: { type: 'read-only-storage' } }, // found vmax
     ],
   });
   const layout = device.createPipelineLayout({ label: 'TokenHighlight.layout', bindGroupLayouts: [bindGroupLayout] });
+  // The automatic vmax: values and view in, the one-float buffer out (bound writable here, read-only above).
+  const findVmaxBindGroupLayout = device.createBindGroupLayout({
+    label: 'TokenHighlight.findVmax.bindGroupLayout',
+    entries: [
+      { binding: 4, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'storage' } }, // found vmax
+      { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'read-only-storage' } }, // values
+      { binding: 3, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } }, // view
+    ],
+  });
+  const findVmax = device.createComputePipeline({
+    label: 'TokenHighlight.findVmax.pipeline',
+    layout: device.createPipelineLayout({ label: 'TokenHighlight.findVmax.layout', bindGroupLayouts: [findVmaxBindGroupLayout] }),
+    compute: { module, entryPoint: 'find_vmax_main' },
+  });
   const blend: GPUBlendState = {
     color: { srcFactor: 'src-alpha', dstFactor: 'one-minus-src-alpha' },
     alpha: { srcFactor: 'one', dstFactor: 'one-minus-src-alpha' },
   };
   const pipelineFor = renderPipelinePerFormat(device, 'TokenHighlight', layout, module, { blend });
-  return { bindGroupLayout, pipelineFor };
+  return { bindGroupLayout, pipelineFor, findVmaxBindGroupLayout, findVmax };
 }
 
 /**
@@ -119,7 +146,7 @@ export function createTokenHighlight(engine: Engine, options: TokenHighlightOpti
   const n = tokens.length;
   let values = checkedValues(engine, label, options.values, options.offset ?? 0, n);
   let offset = options.offset ?? 0;
-  const range = checkedRange(label, { vmin: 0, vmax: 1 }, options.range ?? {});
+  const range: CheckedRange = checkedRange(label, { vmin: 0, vmax: 1 }, options.range ?? {});
   const opacity = options.opacity ?? DEFAULT_OPACITY;
   invalidArgument(opacity > 0 && opacity <= 1, () => `${label}: opacity must be in (0, 1]; got ${opacity}.`);
   const background = options.background ?? [1, 1, 1];
@@ -130,28 +157,40 @@ export function createTokenHighlight(engine: Engine, options: TokenHighlightOpti
   const rectData = new Float32Array(4 * n);
   const rects = engine.createBuffer({ label: `${label}.rects`, size: rectData.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
   const uniforms = new UniformBuffer(engine, VIEW_UNIFORMS, `${label}.uniforms`);
-  const params = { offset, css_width: 1, css_height: 1, lo: 0, inv_range: 1, opacity };
+  const foundVmax = engine.createBuffer({ label: `${label}.foundVmax`, size: 4, usage: GPUBufferUsage.STORAGE });
+  const params = { offset, count: n, css_width: 1, css_height: 1, lo: 0, inv_range: 1, automatic_vmax: 0, opacity };
   let uniformsDirty = true;
   const colormap = createColormapTexture(device, label, options.colormap ?? 'viridis');
-  let bindGroup = createBindGroup();
+  let bindGroups = createBindGroups();
   const beginPass = clearingPass(label, background);
+  const findVmaxPass: GPUComputePassDescriptor = { label: `${label}.findVmax.pass` };
   const surface = createCanvasSurface(engine, dom.canvas, () => {});
   const observer = new ResizeObserver(() => highlight.measure());
   observer.observe(dom.text);
   observer.observe(dom.canvas);
   let destroyed = false;
 
-  function createBindGroup(): GPUBindGroup {
-    return device.createBindGroup({
-      label: `${label}.bindGroup`,
-      layout: pipelines.bindGroupLayout,
-      entries: [
-        { binding: 0, resource: { buffer: values.buffer, size: values.byteLength } },
-        { binding: 1, resource: { buffer: rects } },
-        { binding: 2, resource: colormap.view },
-        { binding: 3, resource: { buffer: uniforms.buffer } },
-      ],
-    });
+  function createBindGroups(): { draw: GPUBindGroup; findVmax: GPUBindGroup } {
+    const valuesEntry = { binding: 0, resource: { buffer: values.buffer, size: values.byteLength } };
+    const viewEntry = { binding: 3, resource: { buffer: uniforms.buffer } };
+    return {
+      draw: device.createBindGroup({
+        label: `${label}.bindGroup`,
+        layout: pipelines.bindGroupLayout,
+        entries: [
+          valuesEntry,
+          { binding: 1, resource: { buffer: rects } },
+          { binding: 2, resource: colormap.view },
+          viewEntry,
+          { binding: 5, resource: { buffer: foundVmax } },
+        ],
+      }),
+      findVmax: device.createBindGroup({
+        label: `${label}.findVmax.bindGroup`,
+        layout: pipelines.findVmaxBindGroupLayout,
+        entries: [{ binding: 4, resource: { buffer: foundVmax } }, valuesEntry, viewEntry],
+      }),
+    };
   }
 
   const highlight: TokenHighlight = {
@@ -167,14 +206,24 @@ export function createTokenHighlight(engine: Engine, options: TokenHighlightOpti
     draw(encoder, target, _width, _height, format = 'rgba8unorm') {
       invalidArgument(!destroyed, () => `${label} was used after destroy().`);
       values.assertUsable();
+      const automatic = range.vmax === 'max';
       if (uniformsDirty) {
-        Object.assign(params, { offset, lo: range.vmin, inv_range: 1 / (range.vmax - range.vmin) });
+        const invRange = range.vmax === 'max' ? 0 : 1 / (range.vmax - range.vmin);
+        Object.assign(params, { offset, lo: range.vmin, inv_range: invRange, automatic_vmax: automatic ? 1 : 0 });
         uniforms.write(params);
         uniformsDirty = false;
       }
+      if (automatic) {
+        // Every frame, not only on changes: the values may be rewritten on the GPU (a recomputed row).
+        const compute = encoder.beginComputePass(findVmaxPass);
+        compute.setPipeline(pipelines.findVmax);
+        compute.setBindGroup(0, bindGroups.findVmax);
+        compute.dispatchWorkgroups(1);
+        compute.end();
+      }
       const pass = beginPass(encoder, target);
       pass.setPipeline(pipelines.pipelineFor(format));
-      pass.setBindGroup(0, bindGroup);
+      pass.setBindGroup(0, bindGroups.draw);
       pass.draw(6, n);
       pass.end();
     },
@@ -186,7 +235,7 @@ export function createTokenHighlight(engine: Engine, options: TokenHighlightOpti
     setValues(next, nextOffset = 0) {
       values = checkedValues(engine, label, next, nextOffset, n);
       offset = nextOffset;
-      bindGroup = createBindGroup();
+      bindGroups = createBindGroups();
       uniformsDirty = true;
     },
     setRange(next) {
@@ -216,6 +265,7 @@ export function createTokenHighlight(engine: Engine, options: TokenHighlightOpti
       surface.destroy();
       dom.remove();
       rects.destroy();
+      foundVmax.destroy();
       uniforms.destroy();
       colormap.destroy();
     },
@@ -279,9 +329,14 @@ function checkedValues(engine: Engine, label: string, values: GpuTensor, offset:
   return values;
 }
 
-function checkedRange(label: string, current: { vmin: number; vmax: number }, next: TokenHighlightRange) {
+function checkedRange(label: string, current: CheckedRange, next: TokenHighlightRange): CheckedRange {
   const vmin = next.vmin ?? current.vmin;
-  const vmax = next.vmax ?? current.vmax;
+  const vmax: unknown = next.vmax ?? current.vmax;
+  if (typeof vmax !== 'number') {
+    invalidArgument(vmax === 'max', () => `${label}: vmax must be a number or 'max' (the largest value shown); got ${typeof vmax === 'string' ? `'${vmax}'` : String(vmax)}.`);
+    invalidArgument(Number.isFinite(vmin), () => `${label}: vmin must be finite with vmax 'max'; got vmin ${vmin}.`);
+    return { vmin, vmax };
+  }
   invalidArgument(
     Number.isFinite(vmin) && Number.isFinite(vmax) && vmax > vmin,
     () => `${label}: vmin and vmax must be finite with vmax > vmin; got vmin ${vmin}, vmax ${vmax}.`,

@@ -1,7 +1,9 @@
 // Token highlighting: the pixels under each token's span get the colour of its value, read from the GPU
-// buffer at offset + t; setOffset switches rows; wrapped lines; bad arguments; the DOM is removed on destroy.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+// buffer at offset + t; setOffset switches rows; wrapped lines; vmax 'max' found on the GPU without a
+// readback; bad arguments; the DOM is removed on destroy.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { tensorFromArray, type GpuTensor } from '../../src/memory/gpu-tensor';
+import { seededRandom } from '../../src/reference/random';
 import { colormapIndex, colormapRgba, type ColormapName } from '../../src/render/colormaps';
 import { createTokenHighlight, type TokenHighlight, type TokenHighlightOptions } from '../../src/render/token-highlight';
 import { drawPixels } from '../helpers/draw-pixels';
@@ -113,6 +115,83 @@ describe('TokenHighlight pixels', () => {
   });
 });
 
+describe('TokenHighlight automatic vmax', () => {
+  // Two rows of N at offsets 5 and 5 + N of one flat tensor, with 1000 around them: a scale taken from
+  // outside the n values shown would wash every row out. Peaks on both sides of 1, so a range left at [0, 1]
+  // draws other colours.
+  const ROWS = [
+    { offset: 5, peak: 3.7, peakAt: 6, nanAt: 2, minusInfinityAt: 10, negativeAt: 4 },
+    { offset: 5 + N, peak: 0.43, peakAt: 9, nanAt: 11, minusInfinityAt: 0, negativeAt: 3 },
+  ];
+  const WHITE = [255, 255, 255, 255];
+
+  /** Seeded values at bin centres of t = v / peak (so float32 division cannot change the bin), then the specials. */
+  function autoValues(): Float32Array {
+    const data = new Float32Array(5 + 2 * N + 3).fill(1000);
+    const random = seededRandom(13);
+    for (const row of ROWS) {
+      for (let t = 0; t < N; t++) data[row.offset + t] = (row.peak * (Math.floor(random() * 255) + 0.5)) / 256;
+      data[row.offset + row.peakAt] = row.peak;
+      data[row.offset + row.nanAt] = NaN;
+      data[row.offset + row.minusInfinityAt] = -Infinity;
+      data[row.offset + row.negativeAt] = -0.25 * row.peak; // below vmin: the first entry
+    }
+    return data;
+  }
+
+  /** Every token of `row` against the colormap at v / (the row's largest finite value); non-finite: nothing drawn. */
+  function expectRow(under: (t: number) => number[], data: Float32Array, row: (typeof ROWS)[number], name: ColormapName): void {
+    const peak = data[row.offset + row.peakAt]!;
+    const last = [...colormapRgba(name).subarray(255 * 4, 255 * 4 + 3), 255];
+    expectClose(under(row.peakAt), last, `the peak of the row at ${row.offset}: the colormap's last entry`);
+    for (let t = 0; t < N; t++) {
+      const v = data[row.offset + t]!;
+      const expected = Number.isFinite(v) ? colour(name, v / peak) : WHITE;
+      expectClose(under(t), expected, `row at ${row.offset}, token ${t} (value ${v}, peak ${peak})`);
+    }
+  }
+
+  it('maps the largest finite value shown to the last entry; setOffset rescales to the new row with no readback', async () => {
+    const data = autoValues();
+    const tensor = tensorFromArray(engine(), data, [data.length], { label: 'test.autoValues' });
+    const view = make({ values: tensor, offset: ROWS[0]!.offset, range: { vmin: 0, vmax: 'max' }, opacity: 1, colormap: 'magma' });
+    const mapped = vi.spyOn(GPUBuffer.prototype, 'mapAsync');
+    try {
+      let { under } = await draw(view);
+      expectRow(under, data, ROWS[0]!, 'magma');
+      view.setOffset(ROWS[1]!.offset);
+      ({ under } = await draw(view));
+      expectRow(under, data, ROWS[1]!, 'magma');
+      // The only buffers mapped are the two pixel readbacks of the test itself.
+      expect(mapped.mock.contexts.map((buffer) => (buffer as GPUBuffer).label)).toEqual(['viewPixels.staging', 'viewPixels.staging']);
+    } finally {
+      mapped.mockRestore();
+      view.destroy();
+      tensor.destroy();
+    }
+  });
+
+  it('falls back to vmin + 1 when no finite value is above vmin, and setRange switches between fixed and automatic', async () => {
+    const data = Float32Array.from({ length: N }, (_, t) => (t % 3 === 0 ? NaN : t % 3 === 1 ? -Infinity : -t / 8));
+    data[5] = 0; // equal to vmin: t = 0 only if vmax > vmin
+    const tensor = tensorFromArray(engine(), data, [N], { label: 'test.autoValues' });
+    const view = make({ values: tensor, range: { vmax: 'max' }, opacity: 1 });
+    try {
+      let { under } = await draw(view);
+      for (let t = 0; t < N; t++) expectClose(under(t), Number.isFinite(data[t]) ? colour('viridis', 0) : WHITE, `token ${t}`);
+      view.setRange({ vmin: -2, vmax: 0 });
+      ({ under } = await draw(view));
+      for (let t = 0; t < N; t++) if (Number.isFinite(data[t])) expectClose(under(t), colour('viridis', (data[t]! + 2) / 2), `fixed, token ${t}`);
+      view.setRange({ vmax: 'max' }); // vmin stays -2; the largest value, 0, takes the last entry
+      ({ under } = await draw(view));
+      for (let t = 0; t < N; t++) if (Number.isFinite(data[t])) expectClose(under(t), colour('viridis', (data[t]! + 2) / 2), `automatic, token ${t}`);
+    } finally {
+      view.destroy();
+      tensor.destroy();
+    }
+  });
+});
+
 describe('TokenHighlight arguments and lifetime', () => {
   it('rejects values shorter than offset + n, bad offsets and empty tokens', () => {
     expect(() => make({ offset: N + 1 })).toThrow(
@@ -120,6 +199,8 @@ describe('TokenHighlight arguments and lifetime', () => {
     );
     expect(() => make({ tokens: [] })).toThrow(/tokens must not be empty/);
     expect(() => make({ range: { vmin: 1, vmax: 1 } })).toThrow(/vmax > vmin/);
+    expect(() => make({ range: { vmax: 'auto' as 'max' } })).toThrow(`TokenHighlight: vmax must be a number or 'max' (the largest value shown); got 'auto'.`);
+    expect(() => make({ range: { vmin: NaN, vmax: 'max' } })).toThrow(/vmin must be finite with vmax 'max'; got vmin NaN/);
     const view = make();
     expect(() => view.setOffset(1.5)).toThrow(/offset 1\.5/);
     expect(() => view.setOffset(-1)).toThrow(/offset -1/);

@@ -26,17 +26,26 @@ import { SHIPPED_IMAGES } from '../feature-maps/inputs';
 import { loadMoveNet, moveNetLayerNames } from '../shared/pretrained-cnn';
 import { reportDeviceLoss } from '../shared/device-lost';
 
+type Mode = 'invert' | 'maximize';
 interface DemoState {
   ready: boolean;
   /** What the running optimization does (set when it starts, with the counters reset). */
-  mode: 'invert' | 'maximize' | null;
+  mode: Mode | null;
   steps: number;
   loss: number | null;
   firstLoss: number | null;
   framesDrawn: number;
   error: string | null;
+  /** Form changes queued or being built; 0 once the optimization on screen is the one the form asks for. */
+  pending: number;
+  /** For leak checks: the engine's live buffers, and tfjs's tensors (the original and the target live there). */
+  liveBuffers(): number;
+  tfjsTensors(): number;
 }
-const state: DemoState = { ready: false, mode: null, steps: 0, loss: null, firstLoss: null, framesDrawn: 0, error: null };
+const state: DemoState = {
+  ready: false, mode: null, steps: 0, loss: null, firstLoss: null, framesDrawn: 0, error: null, pending: 0,
+  liveBuffers: () => 0, tfjsTensors: () => tf.memory().numTensors,
+};
 (window as unknown as { glassboxDemo: DemoState }).glassboxDemo = state;
 
 const $ = <T extends Element>(selector: string) => document.querySelector<T>(selector)!;
@@ -85,31 +94,41 @@ async function main(): Promise<void> {
   let running = !matchMedia('(prefers-reduced-motion: reduce)').matches;
   if (!running) field<HTMLButtonElement>('run').textContent = 'Start';
   let stepper: LiveStepper | null = null;
-  let generation = 0;
+  state.liveBuffers = () => engine.liveBufferCount();
 
+  /** The optimization the form asks for, built beside the one on screen; whatever it made is freed if it fails. */
+  async function build(mode: Mode, layer: string, size: number): Promise<{ pixels: GpuTensor; goal: GpuTensor | null; created: Optimization }> {
+    const made: { destroy(): void }[] = [];
+    try {
+      const pixels = await imagePixels(engine, field<HTMLSelectElement>('image').value, size);
+      made.push(pixels);
+      const goal = mode === 'invert' ? layerActivations(engine, model, pixels, layer) : null;
+      if (goal) made.push(goal);
+      const preset = goal
+        ? inversion({ layer, target: goal, height: size, width: size })
+        : activationMaximization({ layer, channel: Number(field<HTMLInputElement>('channel').value), height: size, width: size });
+      const created = await createOptimization(engine, { model, ...MOVENET_INPUT, ...preset, seed: 1, label: 'InversionDemo' });
+      return { pixels, goal, created };
+    } catch (error) {
+      made.forEach((thing) => thing.destroy());
+      throw error;
+    }
+  }
+
+  /** Replaces the optimization; the old one stays on screen, no longer stepped, until the new one is bound. */
   async function rebuild(): Promise<void> {
-    const ticket = ++generation;
-    optimization?.destroy();
-    target?.destroy();
-    [optimization, target, stepper] = [null, null, null];
+    stepper = null;
     const size = Number(field<HTMLSelectElement>('size').value);
     const layer = field<HTMLSelectElement>('layer').value;
-    const mode = field<HTMLSelectElement>('mode').value as 'invert' | 'maximize';
+    const mode = field<HTMLSelectElement>('mode').value as Mode;
     form.dataset['mode'] = mode;
+    const { pixels, goal, created } = await build(mode, layer, size);
+    // Frames draw whatever the view has bound: bind the new images before the old ones are destroyed.
+    view.setImages([pixels, created.image]);
+    optimization?.destroy();
+    target?.destroy();
     original.destroy();
-    original = await imagePixels(engine, field<HTMLSelectElement>('image').value, size);
-    view.setImages([original]);
-    let preset;
-    if (mode === 'invert') {
-      target = layerActivations(engine, model, original, layer);
-      preset = inversion({ layer, target, height: size, width: size });
-    } else {
-      preset = activationMaximization({ layer, channel: Number(field<HTMLInputElement>('channel').value), height: size, width: size });
-    }
-    const created = await createOptimization(engine, { model, ...MOVENET_INPUT, ...preset, seed: 1, label: 'InversionDemo' });
-    if (ticket !== generation) return created.destroy();
-    optimization = created;
-    view.setImages([original, created.image]);
+    [original, target, optimization] = [pixels, goal, created];
     plot?.destroy();
     // Maximization's loss is a negative mean: a linear axis; inversion's falls by decades: a log axis.
     plot = createLossCurve($<HTMLCanvasElement>('#loss'), { log: mode === 'invert', background: '#1b1b1b', foreground: '#dddddd' });
@@ -120,19 +139,34 @@ async function main(): Promise<void> {
         state.steps = created.steps;
         state.loss = loss.total;
         state.firstLoss ??= loss.total;
-        plot?.push(created.steps, { total: loss.total });
+        plot?.push(loss.step, { total: loss.total });
         plot?.draw();
         if (created.state === 'stopped') showError(`Stopped: ${created.stopReason}`);
         else status.textContent = `step ${created.steps}: loss ${loss.total.toPrecision(4)} · ${stepsPerSecond.toFixed(1)} steps/s · ` +
           loss.terms.map((t) => `${t.name.replace(PREFIX_ANYWHERE, '')} ${t.value.toPrecision(3)}`).join(' · ');
       },
-      onError: showError,
+      // A replaced optimization's read may fail late, its buffers destroyed: only the current one's failures count.
+      onError: (error) => created === optimization && showError(error),
     });
     [state.steps, state.loss, state.firstLoss] = [0, null, null];
     state.mode = mode;
     status.className = '';
     status.textContent = `${mode === 'invert' ? 'Inverting' : 'Maximizing a channel of'} ${layer.replace(PREFIX, '')} at ${size}×${size}…`;
   }
+
+  // Rebuilds run one at a time, so two quick changes never build over each other; a change that is
+  // still waiting when a newer one arrives is skipped (each rebuild reads the form as it is then).
+  let building = Promise.resolve();
+  let generation = 0;
+  const change = () => {
+    const ticket = ++generation;
+    state.pending += 1;
+    building = building
+      .then(() => (ticket === generation ? rebuild() : undefined))
+      .catch(showError)
+      .finally(() => void (state.pending -= 1));
+    return building;
+  };
 
   loop.add({
     compute() {
@@ -145,18 +179,19 @@ async function main(): Promise<void> {
     },
   });
   loop.start();
-  await rebuild();
+  await change();
 
-  form.addEventListener('change', () => void rebuild().catch(showError));
+  form.addEventListener('change', () => void change());
   field<HTMLButtonElement>('run').addEventListener('click', (event) => {
     running = !running;
     (event.target as HTMLButtonElement).textContent = running ? 'Pause' : 'Resume';
   });
   field<HTMLButtonElement>('reset').addEventListener('click', () => {
     optimization?.reset();
-    plot?.clear();
     stepper?.restart();
-    [state.steps, state.firstLoss] = [0, null];
+    plot?.clear();
+    plot?.draw(); // clear() leaves the picture: a paused demo would show the old curve until the next loss
+    [state.steps, state.loss, state.firstLoss] = [0, null, null];
   });
   field<HTMLButtonElement>('export').addEventListener('click', () => {
     if (!optimization) return;

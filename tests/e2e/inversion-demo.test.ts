@@ -1,14 +1,34 @@
 // The inversion demo in headless Chromium: MoveNet's block 3 is inverted at 96×96 — the loss falls and
-// the optimized image, drawn from the optimizer's buffer, fills in — then a channel is maximized; no
-// console error.
+// the optimized image, drawn from the optimizer's buffer, fills in; two quick layer changes build one
+// after the other and leave no buffer behind; then a channel is maximized; no console error.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import type { Page } from 'puppeteer';
 import { describe, expect, it } from 'vitest';
 import { distinctColours, useDemoPage } from '../helpers/browser-page';
 
 const demo = useDemoPage({ width: 1000, height: 760 });
 
-type Demo = { ready: boolean; mode: string | null; steps: number; loss: number | null; firstLoss: number | null; framesDrawn: number; error: string | null };
+type Demo = {
+  ready: boolean; mode: string | null; steps: number; loss: number | null; firstLoss: number | null; framesDrawn: number; error: string | null;
+  pending: number; liveBuffers(): number; tfjsTensors(): number;
+};
 const state = () => (window as unknown as { glassboxDemo?: Demo }).glassboxDemo;
+
+/** Waits for the form's changes to be built and a few frames to be drawn: no error, and what is live. */
+async function settledCounts(page: Page): Promise<{ buffers: number; tensors: number }> {
+  await page.waitForFunction(() => {
+    const s = (window as unknown as { glassboxDemo: Demo }).glassboxDemo;
+    return s.error || s.pending === 0;
+  }, { timeout: 60_000, polling: 100 });
+  const drawn = (await page.evaluate(state))!.framesDrawn;
+  // A validation error reaches state.error a frame or so after its submit.
+  await page.waitForFunction((n: number) => (window as unknown as { glassboxDemo: Demo }).glassboxDemo.framesDrawn >= n, { polling: 50 }, drawn + 5);
+  expect((await page.evaluate(state))!.error).toBeNull();
+  return page.evaluate(() => {
+    const s = (window as unknown as { glassboxDemo: Demo }).glassboxDemo;
+    return { buffers: s.liveBuffers(), tensors: s.tfjsTensors() };
+  });
+}
 
 describe('demos/inversion', () => {
   it('inverts a layer of MoveNet live, then maximizes a channel', async () => {
@@ -29,8 +49,21 @@ describe('demos/inversion', () => {
     mkdirSync('docs/images', { recursive: true });
     writeFileSync('docs/images/inversion-demo.png', shot);
 
-    // Wait on the maximization's own counters: the inversion's may still satisfy a bare "steps ≥ 4" until the
-    // maximization starts and resets them.
+    // Two quick layer changes build one after the other: neither's buffers or tensors outlive it, and no
+    // frame draws a destroyed one (a validation error, shown as state.error). Paused, so the counts compare
+    // fresh optimizations that never stepped (a loss read in flight holds a staging buffer).
+    await page.click('button[name=run]');
+    const layer = await page.$eval('select[name=layer]', (el) => (el as HTMLSelectElement).value);
+    const earlier = await page.$eval('select[name=layer]', (el) => (el as HTMLSelectElement).options[(el as HTMLSelectElement).selectedIndex - 1]!.value);
+    await page.select('select[name=layer]', earlier);
+    const before = await settledCounts(page);
+    await page.select('select[name=layer]', layer);
+    await page.select('select[name=layer]', earlier);
+    expect(await settledCounts(page)).toEqual(before);
+    await page.click('button[name=run]');
+
+    // On the earlier layer now. Wait on the maximization's own counters: the inversion's may still satisfy a
+    // bare "steps ≥ 4" until the maximization starts and resets them.
     await page.select('select[name=mode]', 'maximize');
     await page.waitForFunction(() => {
       const s = (window as unknown as { glassboxDemo: Demo }).glassboxDemo;
@@ -41,5 +74,5 @@ describe('demos/inversion', () => {
     expect(maximized.mode).toBe('maximize');
     expect(maximized.loss!).toBeLessThan(maximized.firstLoss!); // −mean of the channel falls: the channel rises
     expect(consoleErrors).toEqual([]);
-  }, 360_000); // its two waits allow 170 + 180 s: the project's 180 s would cut the second short (109 s in CI; 177 s on a shared CPU)
+  }, 480_000); // its waits allow 170 + 2 × 60 + 180 s: the project's 180 s would cut the maximization short (109 s in CI; 177 s on a shared CPU)
 });

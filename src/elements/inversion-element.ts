@@ -13,7 +13,7 @@ import { isLayersModel, type CapturableModel } from '../interop/tfjs/capture-sou
 import { tensorFromTf } from '../interop/tfjs/tensors';
 import { createTensorBuffer, GpuTensor, tensorFromArray } from '../memory/gpu-tensor';
 import { createOptimization, type Optimization } from '../optvis/optimize';
-import { createLiveStepper, type LiveStepper } from '../optvis/live-stepper';
+import { createLiveStepper } from '../optvis/live-stepper';
 import { activationMaximization, inversion, type PresetOptions } from '../optvis/presets';
 import { exportPng } from '../render/export-png';
 import { createImageView } from '../render/image-view';
@@ -39,7 +39,8 @@ export class GlassboxInversion extends GlassboxElement {
 
   #image: CanvasImageSource | null = null;
   #optimization: Optimization | null = null;
-  #stepper: LiveStepper | null = null;
+  /** Restarts the live stepper and empties the loss curve, while a view is mounted. */
+  #restart: (() => void) | null = null;
   #running = false;
   /** The reader's latest pause or resume, which outlives rebuilds; null until there is one. */
   #chosen: boolean | null = null;
@@ -87,7 +88,7 @@ export class GlassboxInversion extends GlassboxElement {
   /** Starts again from a fresh random image. */
   reset(): void {
     this.#optimization?.reset();
-    this.#stepper?.restart();
+    this.#restart?.();
     [this.loss, this.lossStep, this.firstLoss] = [null, null, null];
   }
 
@@ -147,7 +148,11 @@ export class GlassboxInversion extends GlassboxElement {
         // A replaced optimization's read may fail late: only the current one's failures count.
         onError: (error) => optimization === this.#optimization && this.failed(error),
       });
-      this.#stepper = stepper;
+      this.#restart = () => {
+        stepper.restart();
+        plot.clear();
+        plot.draw(); // clear() keeps the picture until the next draw: a paused element showed the old curve
+      };
       return {
         compute: () => {
           if (this.#running) stepper.frame();
@@ -155,7 +160,7 @@ export class GlassboxInversion extends GlassboxElement {
         render: (encoder) => view.render(encoder),
         destroy: () => {
           this.#optimization = null;
-          this.#stepper = null;
+          this.#restart = null;
           release();
         },
       };

@@ -78,6 +78,17 @@ describe('<glassbox-inversion>', () => {
         const at = (dy: number, dx: number) => Array.from(decoded.data.subarray(((y + dy) * decoded.width + x + dx) * 4, ((y + dy) * decoded.width + x + dx) * 4 + 4));
         expect(at(1, 1), `block (${y}, ${x})`).toEqual(at(0, 0));
       }
+
+    // reset() while paused empties the loss curve (the bottom 90 px) at once, not at the next loss read.
+    await page.$eval('#inv', (el) => (el as unknown as { pause(): void }).pause());
+    const sized = (await (await page.$('#inv'))!.boundingBox())!;
+    const strip = { x: sized.x, y: sized.y + sized.height - 90, width: sized.width, height: 90 };
+    const withCurve = distinctColours(await page.screenshot({ type: 'png' }), strip);
+    await page.$eval('#inv', (el) => (el as unknown as { reset(): void }).reset());
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+    expect(await probe(page, 'inv')).toMatchObject({ steps: 0, loss: null, firstLoss: null });
+    expect(distinctColours(await page.screenshot({ type: 'png' }), strip), 'colours of the loss strip after reset').toBeLessThan(withCurve);
+    await page.$eval('#inv', (el) => (el as unknown as { resume(): void }).resume());
     expect(consoleErrors).toEqual([]);
   });
 

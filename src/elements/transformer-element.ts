@@ -15,11 +15,10 @@ import type { NamedTensors } from '../io/attention-tensors';
 import { fetchNamedTensors } from '../io/named-tensors';
 import { tensorFromBuffer, type GpuTensor } from '../memory/gpu-tensor';
 import { createHeadView, type HeadView } from '../render/head-view/head-view';
-import type { LayeredGraphView } from '../render/head-view/layered-graph-view';
 import { elementWeights } from './attention-source';
 import { choiceAttribute, indexAttribute, numberAttribute, requiredAttribute } from './attribute-values';
 import { GlassboxElement, type MountContext, type MountedView } from './glassbox-element';
-import { createTransformerGraph, type GraphNodes } from './transformer-graph';
+import { createTransformerGraph, type GraphNodes, type TransformerGraph } from './transformer-graph';
 
 const TAG = 'glassbox-transformer';
 
@@ -41,9 +40,10 @@ export class GlassboxTransformer extends GlassboxElement {
   #tensors: NamedTensors | null = null;
   #tokens: readonly string[] | null = null;
   #headView: HeadView | null = null;
-  #graphView: LayeredGraphView | null = null;
-  #flow: Float64Array | null = null;
+  #built: TransformerGraph | null = null;
   #exports: TransformerExports | null = null;
+  /** The file `src` named, parsed: a rebuild for another view, fusion or discard does not fetch it again. */
+  #fetched: { src: string; tensors: Promise<NamedTensors> } | null = null;
 
   /** Tensors given directly (they win over `src`): name → { shape, data }. */
   get tensors(): NamedTensors | null {
@@ -70,7 +70,7 @@ export class GlassboxTransformer extends GlassboxElement {
 
   /** view="flow": the attention flow from `query` to each input token, as computed (float64); else null. */
   get flow(): Float64Array | null {
-    return this.#flow;
+    return this.#built?.flow ?? null;
   }
 
   /** A PNG of the view at `scale`× the canvas's resolution (links only: the labels are DOM text; see exportSvg). */
@@ -90,8 +90,15 @@ export class GlassboxTransformer extends GlassboxElement {
 
   protected override attributeUpdated(name: string): boolean {
     const view = this.#headView;
-    if (name === 'threshold' && (view ?? this.#graphView)) {
-      (view ?? this.#graphView)!.setThreshold(numberAttribute(this, 'threshold', 0));
+    const graph = this.#built;
+    if (name === 'threshold' && (view ?? graph)) {
+      (view ?? graph!.view).setThreshold(numberAttribute(this, 'threshold', 0));
+      return true;
+    }
+    if (name === 'query' && graph) {
+      // Another row of the rollout, or another token's flow from the worker's cache: no rebuild.
+      const query = indexAttribute(this, 'query', graph.graph.shape[1]! - 1);
+      graph.setQuery(query).catch((error: unknown) => graph === this.#built && this.failed(error));
       return true;
     }
     if (!view) return false;
@@ -102,7 +109,7 @@ export class GlassboxTransformer extends GlassboxElement {
   }
 
   protected async mountView({ engine, canvas, signal }: MountContext): Promise<MountedView> {
-    const tensors = this.#tensors ?? (await fetchNamedTensors(requiredAttribute(this, 'src', 'a src attribute or a tensors property'), signal));
+    const tensors = this.#tensors ?? (await this.#fetch(requiredAttribute(this, 'src', 'a src attribute or a tensors property'), signal));
     const weights = await elementWeights(engine, tensors, this.hasAttribute('causal'), TAG);
     if (weights.kind === 'array') {
       weights.tensor.destroy();
@@ -119,7 +126,7 @@ export class GlassboxTransformer extends GlassboxElement {
       const mounted = view === 'head'
         ? this.#head(engine, canvas, stacked, tokens, owned)
         : await this.#graph(engine, canvas, stacked, tokens, view, owned);
-      return { render: mounted.render, destroy: () => ((this.#headView = null), (this.#graphView = null), (this.#flow = null), (this.#exports = null), release()) };
+      return { render: mounted.render, destroy: () => ((this.#headView = null), (this.#built = null), (this.#exports = null), release()) };
     } catch (error) {
       release();
       throw error;
@@ -146,14 +153,27 @@ export class GlassboxTransformer extends GlassboxElement {
       query: indexAttribute(this, 'query', n - 1), threshold: numberAttribute(this, 'threshold', 0), label: TAG,
     });
     owned.push(built);
-    const { view, graph, nodeValues, flow } = built;
-    [this.#graphView, this.#flow] = [view, flow];
+    const { view, graph } = built;
+    this.#built = built;
     this.#exports = {
       png: (scale) => exportViewPng(engine, view, { canvas, scale }),
       npy: async () => visibleDataNpy({ data: await graph.read(), shape: [layers, n, n], origin: [0, 0, 0], description: 'fused attention graph' }),
-      svg: async () => layeredGraphSvg(view, await graph.read(), flow ?? (await nodeValues.tensor.readRange(nodeValues.offset ?? 0, n))),
+      svg: async () => {
+        const { flow, nodeValues } = built; // the query shown when the export starts
+        return layeredGraphSvg(view, await graph.read(), flow ?? (await nodeValues.tensor.readRange(nodeValues.offset ?? 0, n)));
+      },
     };
     return { render: (encoder: GPUCommandEncoder) => view.render(encoder) };
+  }
+
+  #fetch(src: string, signal: AbortSignal): Promise<NamedTensors> {
+    if (this.#fetched?.src !== src) {
+      const tensors = fetchNamedTensors(src, signal);
+      this.#fetched = { src, tensors };
+      // A failed or aborted fetch is not kept: the next mount tries again.
+      tensors.catch(() => this.#fetched?.tensors === tensors && (this.#fetched = null));
+    }
+    return this.#fetched!.tensors;
   }
 
   #ready(): TransformerExports {

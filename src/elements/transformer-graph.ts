@@ -29,18 +29,27 @@ export interface TransformerGraph {
   readonly view: LayeredGraphView;
   /** The fused graph Â [layers, n, n]. */
   readonly graph: GpuTensor;
+  /** The output token whose rollout or flow colours the input row now. */
+  readonly query: number;
   /** The input row's values: a view of the rollout's buffer, or the flow's own [n] tensor. */
   readonly nodeValues: LayeredNodeValues;
   /** The flow from `query` to each input token (float64, as the worker computed it); null for rollout. */
   readonly flow: Float64Array | null;
+  /**
+   * Colours the input row from another output token, without rebuilding: for rollout another row of the
+   * rollout's buffer; for flow that token's flow, computed in this graph's worker from the graph read back
+   * once (a token asked again is answered from its cache). Resolves when the view shows it; a call still in
+   * flight when a later one starts is dropped. Throws `InvalidArgumentError` unless 0 ≤ query < n.
+   */
+  setQuery(query: number): Promise<void>;
   destroy(): void;
 }
 
 /** Everything made here is released by `destroy`, or before an error leaves. */
 export async function createTransformerGraph(engine: Engine, options: TransformerGraphOptions): Promise<TransformerGraph> {
-  const { weights, tokens, query, label } = options;
+  const { weights, tokens, label } = options;
   const [layers, , n] = weights.shape as [number, number, number, number];
-  if (query >= n) throw new InvalidArgumentError(`<${label}>: query must be a token index below ${n}; got ${query}.`);
+  checkQuery(options.query, n, label);
   if (options.nodes === 'flow' && n > maxAttentionFlowTokens) {
     throw new InvalidArgumentError(`<${label}>: attention flow is exact for at most ${maxAttentionFlowTokens} tokens; these weights have ${n} (view="rollout" has no limit).`);
   }
@@ -49,32 +58,71 @@ export async function createTransformerGraph(engine: Engine, options: Transforme
   try {
     const rollout = await attentionRollout(engine, weights, { fusion: options.fusion, discardRatio: options.discardRatio, label: `${label}.rollout` });
     owned.push(rollout.graph, rollout.rollout);
-    let nodeValues: LayeredNodeValues = { tensor: rollout.rollout, offset: ((layers - 1) * n + query) * n };
-    let flow: Float64Array | null = null;
-    if (options.nodes === 'flow') {
-      flow = await flowFrom(rollout.graph, layers, n, query);
-      const tensor = tensorFromArray(engine, Float32Array.from(flow), [n], { label: `${label}.flow` });
-      owned.push(tensor);
-      nodeValues = { tensor, offset: 0 };
+    const rolloutRow = (query: number): LayeredNodeValues => ({ tensor: rollout.rollout, offset: ((layers - 1) * n + query) * n });
+    const flows = options.nodes === 'flow' ? flowSource(engine, rollout.graph, layers, n, label) : null;
+    let shown: { query: number; nodeValues: LayeredNodeValues; flow: Float64Array | null };
+    if (flows) {
+      owned.push(flows);
       // The rollout is not shown: give its buffer back now.
       rollout.rollout.destroy();
       owned.splice(owned.indexOf(rollout.rollout), 1);
+      const flow = await flows.compute(options.query);
+      shown = { query: options.query, nodeValues: { tensor: flow.tensor, offset: 0 }, flow: flow.values };
+      owned.push({ destroy: () => shown.nodeValues.tensor.destroy() }); // whichever flow is shown then
+    } else {
+      shown = { query: options.query, nodeValues: rolloutRow(options.query), flow: null };
     }
-    const view = createLayeredGraphView(engine, { canvas: options.canvas, graph: rollout.graph, tokens, nodeValues, threshold: options.threshold, label });
+    const view = createLayeredGraphView(engine, { canvas: options.canvas, graph: rollout.graph, tokens, nodeValues: shown.nodeValues, threshold: options.threshold, label });
     owned.push(view);
-    return { view, graph: rollout.graph, nodeValues, flow, destroy: release };
+    let latest = 0;
+    return {
+      view,
+      graph: rollout.graph,
+      get query() { return shown.query; },
+      get nodeValues() { return shown.nodeValues; },
+      get flow() { return shown.flow; },
+      async setQuery(query) {
+        checkQuery(query, n, label);
+        const ticket = ++latest;
+        if (!flows) {
+          shown = { query, nodeValues: rolloutRow(query), flow: null };
+          view.setNodeValues(shown.nodeValues);
+          return;
+        }
+        const flow = await flows.compute(query);
+        if (ticket !== latest || owned.length === 0) return flow.tensor.destroy(); // a later query, or destroyed
+        const previous = shown.nodeValues.tensor;
+        shown = { query, nodeValues: { tensor: flow.tensor, offset: 0 }, flow: flow.values };
+        view.setNodeValues(shown.nodeValues);
+        previous.destroy();
+      },
+      destroy: release,
+    };
   } catch (error) {
     release();
     throw error;
   }
 }
 
-/** One row of attention flow, in a worker that lives only as long as this computation (a rebuild makes a new one). */
-async function flowFrom(graph: GpuTensor, layers: number, n: number, query: number): Promise<Float64Array> {
-  const worker = createAttentionFlowWorker({ cacheSize: 1 });
-  try {
-    return await worker.compute(await graph.read(), layers, n, { outputs: [query] });
-  } finally {
-    worker.destroy();
+function checkQuery(query: number, n: number, label: string): void {
+  if (!Number.isInteger(query) || query < 0 || query >= n) {
+    throw new InvalidArgumentError(`<${label}>: query must be a token index in 0 … ${n - 1}; got ${query}.`);
   }
+}
+
+/**
+ * Attention flow rows on demand: the graph is read back once, and one worker (with its cache) serves every
+ * query of this graph's life.
+ */
+function flowSource(engine: Engine, graph: GpuTensor, layers: number, n: number, label: string) {
+  const worker = createAttentionFlowWorker();
+  let values: Promise<Float32Array> | null = null;
+  return {
+    async compute(query: number): Promise<{ values: Float64Array; tensor: GpuTensor }> {
+      values ??= graph.read();
+      const flow = await worker.compute(await values, layers, n, { outputs: [query] });
+      return { values: flow, tensor: tensorFromArray(engine, Float32Array.from(flow), [n], { label: `${label}.flow` }) };
+    },
+    destroy: () => worker.destroy(),
+  };
 }

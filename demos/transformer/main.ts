@@ -1,5 +1,5 @@
 // Transformer-views demo: the shipped character-level transformer reads the text on tfjs (on the engine's
-// device); its Q, K and P are wrapped zero-copy and drawn by the head view, the model view, one head's
+// device); its Q, K and P, stacked over layers on the GPU, are wrapped zero-copy and drawn by the head view, the model view, one head's
 // heatmap, the neuron view, the text highlighter and the layered graph of rollout / flow. Dropping .npy or
 // .safetensors files of P (or Q and K) replaces the model's attention. State for e2e: window.glassboxDemo.
 import { createEngine, createFrameLoop, HEAD_PALETTE, type Engine, type HeadFusion, type HeatmapHover } from '../../src/index';

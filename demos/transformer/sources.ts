@@ -1,5 +1,5 @@
 // Where the demo's attention comes from: the shipped transformer reading the text (Q, K and P wrapped
-// zero-copy from tfjs's own buffers), or a dropped file of P per layer, or of Q and K per layer (P then
+// zero-copy from tfjs's own buffers, after one GPU-side stacking over layers), or a dropped file of P per layer, or of Q and K per layer (P then
 // computed by attentionWeights on the GPU).
 import {
   attentionTensorsFrom,

@@ -1,5 +1,8 @@
 // The demo transformer's attention as GpuTensors over tfjs's own buffers: one forward pass on the engine's
-// tfjs 'webgpu' backend, then zero-copy views of its Q, K and P for Glassbox's kernels and views.
+// tfjs 'webgpu' backend, then zero-copy views of its Q, K and P for Glassbox's kernels and views. One copy
+// happens before, on the GPU: the forward stacks each layer's Q, K and P with tf.concat (model.ts), because
+// the views take every layer in one [layers, heads, n, ·] buffer and tfjs cannot compute a layer's P into
+// a slice of another tensor. Nothing reaches the CPU.
 import type { Engine } from '../../../src/core/engine';
 import { invalidArgument } from '../../../src/core/errors';
 import { tensorFromTf } from '../../../src/interop/tfjs/tensors';
@@ -22,7 +25,7 @@ export interface AttentionCapture {
 }
 
 /**
- * Runs `ids` (1 ≤ n ≤ nCtx) through the transformer and wraps its Q, K and P without copying them. The
+ * Runs `ids` (1 ≤ n ≤ nCtx) through the transformer and wraps its stacked Q, K and P without copying them. The
  * transformer's weights must live on the engine's tfjs backend (load it after connecting tfjs to the engine).
  */
 export function captureAttention(engine: Engine, transformer: Transformer, ids: ArrayLike<number>): AttentionCapture {

@@ -1,6 +1,6 @@
 // Where the demo's attention comes from: the shipped transformer reading the text (Q, K and P wrapped
-// zero-copy from tfjs's own buffers, after one GPU-side stacking over layers), or a dropped file of P per layer, or of Q and K per layer (P then
-// computed by attentionWeights on the GPU).
+// zero-copy from tfjs's own buffers, after one GPU-side stacking over layers), or a dropped file of P per
+// layer, or of Q and K per layer (P then computed by attentionWeights on the GPU).
 import {
   attentionTensorsFrom,
   attentionWeights,

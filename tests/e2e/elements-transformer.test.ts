@@ -1,13 +1,15 @@
 // <glassbox-transformer> in headless Chromium: the head view of a file of P with its text as labels, the
-// arrow keys focusing a token, the SVG export with one line per drawn link; the layered graph, whose export
-// is the fused graph Â of the float64 reference; a removed element leaves no buffer; bad input is said;
-// a .safetensors file from `src` drawn as the flow graph, its flow that of the brute-force min-cut
-// reference, following its size and rebuilt after a lost device.
+// arrow keys focusing a token, the SVG export with one line per drawn link; the layered graph, whose .npy is
+// the fused graph Â of the float64 reference and whose SVG colours the input row by the reference rollout
+// R_{L-1}[query]; a removed element leaves no buffer; bad input is said; a .safetensors file from `src`
+// drawn as the flow graph, its flow that of the brute-force min-cut reference, following its size and
+// rebuilt after a lost device.
 import type { Page } from 'puppeteer';
 import { describe, expect, it } from 'vitest';
 import { parseNpy } from '../../src/io/npy';
 import { referenceAttentionFlow } from '../../src/reference/attention-flow';
 import { referenceAttentionRollout, randomSoftmaxRows } from '../../src/reference/attention-rollout';
+import { colormapRgba } from '../../src/render/colormaps';
 import { distinctColours, useDemoPage } from '../helpers/browser-page';
 
 const demo = useDemoPage({ width: 900, height: 700 });
@@ -25,6 +27,26 @@ type TestWindow = {
 // The flow's reference enumerates every cut: (layers + 1)·n − 2 ≤ 18 inner nodes.
 const [FLOW_LAYERS, FLOW_HEADS, FLOW_N, FLOW_QUERY] = [2, 3, 6, 4];
 const FLOW_P = randomSoftmaxRows(FLOW_LAYERS * FLOW_HEADS * FLOW_N, FLOW_N, 29);
+
+/** The token whose rollout colours the layered graph's input row: not the default (the last), all keys ≤ it. */
+const GRAPH_QUERY = 9;
+
+/** The node squares of a layered-graph SVG, in the order written: centre height and fill. */
+function svgNodes(svg: string): { y: number; fill: string }[] {
+  const squares = [...svg.matchAll(/<rect x="[^"]+" y="([^"]+)" width="([^"]+)" height="[^"]+" fill="(#[0-9a-f]{6})"\/>/g)];
+  return squares.map(([, y, size, fill]) => ({ y: Number(y) + Number(size) / 2, fill: fill! }));
+}
+
+/** The values a node fill stands for: [k/256, (k+1)/256] for each viridis entry k of that colour (the ends open). */
+function fillRange(fill: string): [number, number][] {
+  const ramp = colormapRgba('viridis');
+  const ranges: [number, number][] = [];
+  for (let k = 0; k < 256; k++) {
+    const hex = `#${[0, 1, 2].map((c) => ramp[k * 4 + c]!.toString(16).padStart(2, '0')).join('')}`;
+    if (hex === fill) ranges.push([k === 0 ? -Infinity : k / 256, k === 255 ? Infinity : (k + 1) / 256]);
+  }
+  return ranges;
+}
 
 async function mount(page: Page, id: string, attributes: Record<string, string>): Promise<Probe> {
   const per = HEADS * N * N;
@@ -73,17 +95,44 @@ describe('<glassbox-transformer>', () => {
     expect(consoleErrors).toEqual([]);
   });
 
-  it('draws the layered graph; its .npy is the fused graph of the float64 reference; removal frees everything', async () => {
+  it('draws the layered graph; its .npy is the fused graph and its SVG input row the rollout of the float64 reference; removal frees everything', async () => {
     const { page } = demo();
     const before = await liveBuffers(page); // the head view's element is still mounted: the engine stays
     expect(before).toBeGreaterThan(0);
-    expect(await mount(page, 'graph', { view: 'graph', fusion: 'max', text: TEXT })).toMatchObject({ state: 'ready', error: null });
+    expect(await mount(page, 'graph', { view: 'graph', fusion: 'max', text: TEXT, query: String(GRAPH_QUERY) })).toMatchObject({ state: 'ready', error: null });
     const npy = parseNpy(Uint8Array.from(await page.$eval('#graph', async (el) => Array.from(await (el as unknown as { exportNpy(): Promise<Uint8Array> }).exportNpy()))));
     const reference = referenceAttentionRollout(P, [LAYERS, HEADS, N, N], { fusion: 'max' });
     expect(npy.shape).toEqual([LAYERS, N, N]);
     npy.data.forEach((v, i) => expect(Math.abs(v - reference.graph[i]!)).toBeLessThan(1e-5));
+
+    // The input row of the picture is coloured by R_{L-1}[query], the rollout from token `query` down to the
+    // input. The SVG says each value as a fill: the colormap entry it falls in. The element's nodes use
+    // viridis over [0, 1] (the layered view's defaults), so a fill stands for values in [k/256, (k+1)/256).
     const svg = await page.$eval('#graph', async (el) => (el as unknown as { exportSvg(): Promise<string> }).exportSvg());
     expect(svg).toMatch(/^<svg [^>]*viewBox/);
+    const nodes = svgNodes(svg);
+    expect(nodes).toHaveLength((LAYERS + 1) * N);
+    const input = nodes.slice(0, N); // written layer by layer from the input row, the bottom one
+    expect(new Set(input.map((node) => node.y))).toEqual(new Set([Math.max(...nodes.map((node) => node.y))]));
+    expect(new Set(nodes.slice(N).map((node) => node.fill)).size, 'the layers above the input: uncoloured').toBe(1);
+    const row = (rollout: Float64Array, layer: number, query: number) => Array.from(rollout.subarray((layer * N + query) * N, (layer * N + query + 1) * N));
+    const want = row(reference.rollout, LAYERS - 1, GRAPH_QUERY);
+    expect(want.filter((v) => v > 0.03).length, 'not a test on zeros').toBe(GRAPH_QUERY + 1); // causal: keys ≤ query
+    // 1e-5 beyond the entry's edges: the GPU's float32 rollout of two layers is within 1e-5 of the float64
+    // reference, as the graph above is. No value lies within 1e-4 of an edge, so no neighbouring entry passes.
+    const edgeDistance = (v: number) => Math.abs(v * 256 - Math.round(v * 256)) / 256;
+    expect(Math.min(...want.filter((v) => v > 0).map(edgeDistance))).toBeGreaterThan(1e-4);
+    const shows = (fill: string, value: number) => fillRange(fill).some(([lo, hi]) => value >= lo - 1e-5 && value <= hi + 1e-5);
+    input.forEach((node, j) => expect(shows(node.fill, want[j]!), `input node ${j}: fill ${node.fill}, R = ${want[j]}`).toBe(true));
+    // The fills tell rows apart: the rollout from another token, layer 0's rollout (R_0), or the fused graph
+    // row alone (Â_{L-1}) would each fail on some node.
+    const others = [
+      ...Array.from({ length: N }, (_, q) => q).filter((q) => q !== GRAPH_QUERY).map((q) => row(reference.rollout, LAYERS - 1, q)),
+      row(reference.rollout, 0, GRAPH_QUERY),
+      row(reference.graph, LAYERS - 1, GRAPH_QUERY),
+    ];
+    for (const other of others) expect(input.some((node, j) => !shows(node.fill, other[j]!))).toBe(true);
+
     await page.$eval('#graph', (el) => el.remove());
     expect(await liveBuffers(page)).toBe(before);
   });
@@ -93,7 +142,7 @@ describe('<glassbox-transformer>', () => {
     expect((await mount(page, 'bad-text', { text: 'too short' })).error).toBe('<glassbox-transformer>: the weights have 11 tokens; got 9 token labels.');
     expect((await mount(page, 'bad-heads', { heads: '0,7' })).error).toMatch(/heads lists head indices below 3, e\.g\. "0,2"; got '0,7'/);
     expect((await mount(page, 'bad-fusion', { view: 'graph', fusion: 'median' })).error).toMatch(/fusion is mean, max or min; got 'median'/);
-    expect((await mount(page, 'bad-query', { view: 'flow', query: '11' })).error).toBe('<glassbox-transformer>: query must be a token index below 11; got 11.');
+    expect((await mount(page, 'bad-query', { view: 'flow', query: '11' })).error).toBe('<glassbox-transformer>: query must be a token index in 0 … 10; got 11.');
   });
 
   it('draws the flow graph of a .safetensors src; its flow is the min-cut reference; follows its size; survives a lost device', async () => {

@@ -1,7 +1,8 @@
 // The transformer-views demo in headless Chromium: the shipped model's attention in all six panels with
-// no console error; choosing a head, rollout and flow recolour the text; a dropped safetensors file of P
-// replaces the model's attention, and a malformed one is reported while the picture stays. The screenshot
-// is the README's picture (docs/images/transformer-demo.png).
+// no console error; a click on a model-view thumbnail opens that layer, head, query and key, and a click on
+// one head's heatmap picks a query and a key; rollout and flow recolour the text; a dropped safetensors file
+// of P replaces the model's attention, and a malformed one is reported while the picture stays. The
+// screenshot is the README's picture (docs/images/transformer-demo.png).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { Page } from 'puppeteer';
 import { describe, expect, it } from 'vitest';
@@ -47,6 +48,60 @@ async function framesAfter(page: Page, count: number): Promise<void> {
   await page.waitForFunction((target) => (window as unknown as DemoWindow).glassboxDemo.framesDrawn >= target, { timeout: 60_000 }, start + count);
 }
 
+/** The tiles of a heatmap view: `tiles` matrices of n × n, `cols` to a row. */
+interface HeatmapGrid {
+  tiles: number;
+  cols: number;
+  n: number;
+}
+
+/**
+ * Clicks (press and release in place: panels.ts takes a moved pointer for a drag) the centre of cell
+ * (query, key) of tile `slot` of a heatmap canvas. Where the view draws it is worked out here from the
+ * geometry heatmap-layout.ts and camera.ts document, not with their code: one world unit per cell, a gap of
+ * 0.1·n between tiles (none for one), tiles row by row, fitted into the backing store and centred (the camera
+ * as it opens); backing pixels to CSS pixels by the canvas's bounding box.
+ */
+async function clickCell(page: Page, selector: string, grid: HeatmapGrid, slot: number, cell: { query: number; key: number }): Promise<void> {
+  const box = await page.$eval(selector, (element) => {
+    element.scrollIntoView({ block: 'center' });
+    const { left, top, width, height } = element.getBoundingClientRect();
+    return { left, top, width, height, pixelsX: (element as HTMLCanvasElement).width, pixelsY: (element as HTMLCanvasElement).height };
+  });
+  const gap = grid.tiles > 1 ? 0.1 * grid.n : 0;
+  const rows = Math.ceil(grid.tiles / grid.cols);
+  const world = { width: grid.cols * (grid.n + gap) - gap, height: rows * (grid.n + gap) - gap };
+  const scale = Math.min(box.pixelsX / world.width, box.pixelsY / world.height); // backing pixels per cell
+  const centre = {
+    x: (slot % grid.cols) * (grid.n + gap) + cell.key + 0.5,
+    y: Math.floor(slot / grid.cols) * (grid.n + gap) + cell.query + 0.5,
+  };
+  const [cssX, cssY] = [box.width / box.pixelsX, box.height / box.pixelsY];
+  // Away from the cell's borders: half a cell is more than a CSS pixel rounded either way.
+  expect(0.5 * scale * cssX, `${selector}: half a cell, in CSS pixels`).toBeGreaterThan(0.6);
+  await page.mouse.click(
+    box.left + ((centre.x - world.width / 2) * scale + box.pixelsX / 2) * cssX,
+    box.top + ((centre.y - world.height / 2) * scale + box.pixelsY / 2) * cssY,
+  );
+}
+
+/**
+ * The state once the select a click queued has coloured the text from `query` (its heading's number is
+ * written last). A click that picked another query never gets there: after 15 s the state is returned as it
+ * is, so that the assertion shows which cell was picked instead of a timeout.
+ */
+async function stateAfterClick(page: Page, query: number): Promise<DemoState> {
+  await page.waitForFunction(
+    (q) => {
+      const state = (window as unknown as DemoWindow).glassboxDemo;
+      return state.error !== null || state.highlight.includes(`(${q}); brightest`);
+    },
+    { timeout: 15_000 },
+    query,
+  ).catch(() => {});
+  return demoState(page);
+}
+
 async function dropFile(page: Page, name: string, bytes: Uint8Array): Promise<void> {
   await page.evaluate(
     (fileName, data) => {
@@ -88,7 +143,7 @@ function causalWeights(layers: number, heads: number, n: number): Float32Array {
 }
 
 describe('demos/transformer', () => {
-  it("draws the shipped model's attention in every panel, with no console error", async () => {
+  it("draws the shipped model's attention in every panel; clicks on the model view and one head's heatmap select; no console error", async () => {
     const { page, url, consoleErrors } = demo();
     await page.goto(`${url}/demos/transformer/`);
     await page.waitForFunction(
@@ -114,8 +169,20 @@ describe('demos/transformer', () => {
     mkdirSync('docs/images', { recursive: true });
     writeFileSync('docs/images/transformer-demo.png', shot);
 
-    await page.evaluate(() => (window as unknown as DemoWindow).glassboxDemo.select({ layer: 0, head: 1, query: 40, key: 3 }));
-    expect((await demoState(page)).selection).toEqual({ layer: 0, head: 1, query: 40, key: 3 });
+    // A real click on the model view (pointerdown and up in place, as panels.ts wants) opens a thumbnail
+    // cell: layer 0, head 2 (flattened head 2 of 8: with layers and heads swapped it would read as layer 1,
+    // head 0), query 40, key 3 (j ≤ i: a weight the causal mask leaves). Every field differs from the opening
+    // selection (layer 1, head 3, query 62, key 0), so each of the four is checked.
+    const modelCell = { layer: 0, head: 2, query: 40, key: 3 };
+    const thumbnails = { tiles: state.layers * state.heads, cols: state.heads, n: state.tokens }; // one layer per row
+    await clickCell(page, '#model-view', thumbnails, modelCell.layer * state.heads + modelCell.head, modelCell);
+    const afterModelClick = await stateAfterClick(page, modelCell.query);
+    expect(afterModelClick.selection).toEqual(modelCell);
+    expect(afterModelClick.highlight).toMatch(/^Text coloured by attention of layer 0, head 2 from “.” \(40\)/); // the queued select ran
+    // A click on one head's heatmap picks a query and a key; the layer and head stay.
+    const detailCell = { ...modelCell, query: 50, key: 17 };
+    await clickCell(page, '#detail-view', { tiles: 1, cols: 1, n: state.tokens }, 0, detailCell);
+    expect((await stateAfterClick(page, detailCell.query)).selection).toEqual(detailCell);
     for (const mode of ['rollout', 'flow']) {
       await page.evaluate((m) => (window as unknown as DemoWindow).glassboxDemo.setHighlight(m), mode);
       expect((await demoState(page)).highlight).toMatch(new RegExp(`^Text coloured by ${mode === 'flow' ? 'attention flow' : 'rollout'}.*brightest 0\\.\\d`));

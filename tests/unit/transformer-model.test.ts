@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  SEQUENCE_RECIPE, VALIDATION_SUBSET, buildVocabulary, encodeWith, splitIds, validationBatch,
+  SEQUENCE_RECIPE, VALIDATION_SET, VALIDATION_SUBSET, buildVocabulary, encodeWith, splitIds, validationBatch,
 } from '../../demos/shared/transformer/data';
 import { inductionScores, inductionTargets } from '../../demos/shared/transformer/induction';
 import { headDim, loadTransformer, validationLoss, type Transformer } from '../../demos/shared/transformer/model';
@@ -40,14 +40,22 @@ describe('the shipped transformer', () => {
     expect(model.config.nCtx).toBe(SEQUENCE_RECIPE.nCtx);
   });
 
-  it('reproduces the recorded validation loss on the fixed validation subset (±0.001 nats/char)', async () => {
+  it('reproduces the recorded validation loss on the full validation set of 256 sequences (±1e-5 nats/char)', async () => {
+    // The headline figure of training.json and the README, as scripts/train-transformer.ts measured it on
+    // validationBatch(validation). All 256 sequences, not the first 16: a fault in the other 240 (in drawing
+    // them, say) would escape the subset, and the subset is part of this set.
     const { validation } = splitIds(encodeWith(model.vocabulary, text));
-    const loss = await validationLoss(model, validationBatch(validation, VALIDATION_SUBSET.sequences));
-    // Recorded on the wasm backend; the CPU backend sums in another order (measured: within 1e-5).
-    expect(Math.abs(loss - record.lossNatsPerChar.validationSubset)).toBeLessThan(0.001);
+    const batch = validationBatch(validation);
+    expect(batch.count).toBe(VALIDATION_SET.sequences);
+    const loss = await validationLoss(model, batch);
+    // ±1e-5: the record is rounded to 5 decimals (±5e-6), and was measured on the wasm backend, which sums in
+    // another order than the CPU backend (here: 1.8802201 against 1.88022). Measured on the CPU backend, one
+    // sequence fewer moves the loss by 4e-4, layer 1's w_o scaled by 1.01 by 4e-4, one token-embedding weight
+    // + 0.01 by 2.2e-5, the LayerNorm epsilon 1e-5 → 1e-4 by 1.6e-5.
+    expect(Math.abs(loss - record.lossNatsPerChar.validation)).toBeLessThan(1e-5);
     // And it learned something: far below predicting characters by their frequency alone.
     expect(loss).toBeLessThan(record.lossNatsPerChar.unigramBaseline - 0.8);
-  }, 60_000);
+  }, 120_000);
 
   it('encodes and decodes its vocabulary, and names an unknown character', () => {
     expect(model.decode(model.encode(SAMPLE))).toBe(SAMPLE);

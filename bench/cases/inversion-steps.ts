@@ -6,7 +6,8 @@
 //     Adam(0.05, β1 0.9, β2 0.999, ε 1e-8) on both sides; no transforms; the same seeded initial logits
 //     (Lucid's sd 0.01; checked: our initial image is compared with σ(p0) before the run).
 //   ours: createOptimization + step(), one step() call per step (our kernels and tfjs's forward/backward
-//     through the model, a few submits per step); nothing is drawn (a view reads the image buffer).
+//     through the model, a few submits per step), then the image drawn into a canvas of its size by an
+//     ImageView straight from its buffer (a render pass, no readback), as the peer draws every step.
 //   peer (inversion-peer.ts): tf.variableGrads of the whole loss, tf.train.adam, tf.browser.toPixels into a
 //     canvas of the image size each step, awaited.
 // Timing: 200 steps per side, in windows of 10 steps, the two sides alternating window by window so that drift
@@ -21,7 +22,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { GraphModel } from '@tensorflow/tfjs-converter';
-import { seededRandom, tensorFromTf, type Engine, type GpuTensor } from '../../src/index';
+import { createImageView, seededRandom, tensorFromTf, type Engine, type GpuTensor, type ImageView } from '../../src/index';
 // Not yet exported from src/index.ts: the optvis capability layer.
 import { alphaNorm, featureMatch, totalVariation, type Objective } from '../../src/optvis/objectives';
 import { adam } from '../../src/optvis/optimizers';
@@ -46,8 +47,12 @@ export const inversionStepsCase: BenchCase<InversionParams> = {
   name: 'inversion-steps',
   peer: 'tfjs grad+adam+toPixels',
   params: [
-    // A seeded tfjs-layers CNN built below (32×32×3; conv 3×3 16 relu, conv 3×3/2 32 relu, conv 3×3/2 32 relu).
+    // A seeded tfjs-layers CNN built below (S×S×3; conv 3×3 16 relu, conv 3×3/2 32 relu, conv 3×3/2 32 relu).
+    // At 32, SwiftShader's time goes to tfjs's convolutions (~20 ms each here), which both sides run alike.
+    // At 16 the same model's arithmetic is a quarter: a step costs mostly what each dispatch, submit and
+    // readback costs, as it does on a GPU for a model this small.
     { model: 'seeded-cnn', input: 32, layer: 'conv3' },
+    { model: 'seeded-cnn', input: 16, layer: 'conv3' },
     // MoveNet Lightning is supported below ({ model: 'movenet', input: 96, layer: 'block_3_expand_relu' }: a
     // MobileNetV2 block at 24×24×144) but left out: on SwiftShader its 2 × 200 steps ran past 775 s (> 1.9 s
     // a step), over this case's budget. Add the row where a real GPU runs the benchmarks.
@@ -103,7 +108,11 @@ async function measureInversion(engine: Engine, params: InversionParams, f: Forw
   const canvas = Object.assign(document.createElement('canvas'), { width: size, height: size });
   canvas.dataset['bench'] = 'inversion-steps';
   document.body.append(canvas);
+  const oursCanvas = Object.assign(document.createElement('canvas'), { width: size, height: size });
+  oursCanvas.dataset['bench'] = 'inversion-steps';
+  document.body.append(oursCanvas);
   let ours: Optimization | null = null;
+  let view: ImageView | null = null;
   let peer: PeerInversion | null = null;
   try {
     ours = await createOptimization(engine, {
@@ -122,12 +131,20 @@ async function measureInversion(engine: Engine, params: InversionParams, f: Forw
       alpha: INVERSION_DEFAULTS.alpha, alphaWeight: weights.alpha, beta: INVERSION_DEFAULTS.beta, tvWeight: weights.tv,
       adam: ADAM, canvas,
     });
+    view = createImageView(engine, { canvas: oursCanvas, images: [ours.image], label: 'bench.inversionSteps.view' });
     const o = ours;
+    const v = view;
     const p = peer;
+    const oursStep = () => {
+      o.step();
+      const encoder = engine.device.createCommandEncoder({ label: 'bench.inversionSteps.draw' });
+      v.render(encoder);
+      engine.submit([encoder.finish()]);
+    };
     const times = { ours: [] as number[], peer: [] as number[] };
     for (let w = 0; w < STEPS / WINDOW; w++) {
       const oursMs = await timeWindow(async () => {
-        for (let i = 0; i < WINDOW; i++) o.step();
+        for (let i = 0; i < WINDOW; i++) oursStep();
         await engine.device.queue.onSubmittedWorkDone();
       });
       const peerMs = await timeWindow(async () => {
@@ -142,6 +159,8 @@ async function measureInversion(engine: Engine, params: InversionParams, f: Forw
     if (o.state !== 'running') throw new Error(`inversion-steps: ours stopped: ${o.stopReason}`);
     const oursImage = await o.image.read();
     const peerImage = await p.readImage();
+    // One more step each, after the images were read, to count what a step records.
+    const work = { ours: await countGpuWork(async () => oursStep()), peer: await countGpuWork(() => p.step()) };
     const [oursMs, peerMs] = [median(times.ours), median(times.peer)];
     const result: CaseResult & Record<string, unknown> = {
       name: 'inversion-steps',
@@ -162,14 +181,23 @@ async function measureInversion(engine: Engine, params: InversionParams, f: Forw
       ours_rel_err: await relativeError(f, oursImage, targetTf, size),
       peer_rel_err: await relativeError(f, peerImage, targetTf, size),
       ours_loss_at_200: reading.total, // our own reading of the loss of the image step 200 started from
+      // What one more step records, counted on each side after the timing (hardware-independent).
+      ours_dispatches_per_step: work.ours.dispatches,
+      peer_dispatches_per_step: work.peer.dispatches,
+      ours_submits_per_step: work.ours.submits,
+      peer_submits_per_step: work.peer.submits,
+      ours_readbacks_per_step: work.ours.readbacks,
+      peer_readbacks_per_step: work.peer.readbacks,
     };
     return { result, wall: { ours_wall_ms: oursMs, peer_wall_ms: peerMs } };
   } finally {
+    view?.destroy();
     ours?.destroy();
     peer?.dispose();
     target.destroy();
     tf.dispose([targetTf, original]);
     canvas.remove();
+    oursCanvas.remove();
   }
 }
 
@@ -177,6 +205,35 @@ async function timeWindow(run: () => Promise<void>): Promise<number> {
   const started = performance.now();
   await run();
   return performance.now() - started;
+}
+
+/**
+ * Compute dispatches, queue submits and buffer mappings (readbacks) recorded while `run` runs, by wrapping
+ * the WebGPU prototypes every caller goes through, ours and tfjs's alike; restored afterwards.
+ */
+async function countGpuWork(run: () => Promise<void>): Promise<{ dispatches: number; submits: number; readbacks: number }> {
+  const counts = { dispatches: 0, submits: 0, readbacks: 0 };
+  const restore = [
+    countCalls(GPUComputePassEncoder.prototype, 'dispatchWorkgroups', () => counts.dispatches++),
+    countCalls(GPUComputePassEncoder.prototype, 'dispatchWorkgroupsIndirect', () => counts.dispatches++),
+    countCalls(GPUQueue.prototype, 'submit', () => counts.submits++),
+    countCalls(GPUBuffer.prototype, 'mapAsync', () => counts.readbacks++),
+  ];
+  try {
+    await run();
+  } finally {
+    for (const undo of restore) undo();
+  }
+  return counts;
+}
+
+function countCalls<T extends object, K extends keyof T>(target: T, method: K, count: () => void): () => void {
+  const original = target[method] as (...args: unknown[]) => unknown;
+  target[method] = function (this: unknown, ...args: unknown[]) {
+    count();
+    return original.apply(this, args);
+  } as T[K];
+  return () => { target[method] = original as T[K]; };
 }
 
 /** The inversion preset's regularizer weights for an S×S image (M&V's normalization). */

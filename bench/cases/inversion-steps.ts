@@ -16,6 +16,9 @@
 // waits every step by its nature. ours_ms and peer_ms are the medians over the windows after the first
 // (warm-up: pipelines) of the per-step time; ratio = ours_ms / peer_ms (below 1: ours is faster), and
 // steps_per_s_ratio = peer_ms / ours_ms, its inverse.
+// Recording: after the timing, the CPU time each side takes to record and submit one step (median of 15),
+// and the dispatches, submits and readbacks one step records; on a GPU fast enough that this model's
+// arithmetic costs microseconds, these are what bound the steps per second.
 // Errors: after 200 steps each side's image is read back once and put through the same untaped tfjs forward;
 // ours_rel_err and peer_rel_err are ‖f(x) − h_t‖/‖h_t‖ in float64; initial_rel_err is that of the shared start.
 // max_abs_err is the largest |ours − peer| pixel difference of the two images after 200 steps.
@@ -38,6 +41,7 @@ type InversionParams = { model: string; input: number; layer: string };
 
 const STEPS = 200;
 const WINDOW = 10;
+const RECORD_SAMPLES = 15;
 const SEED = 7;
 const SD = 0.01; // Lucid's initial sd, the pixels parameterization's default
 const ADAM = { learningRate: 0.05, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
@@ -159,8 +163,12 @@ async function measureInversion(engine: Engine, params: InversionParams, f: Forw
     if (o.state !== 'running') throw new Error(`inversion-steps: ours stopped: ${o.stopReason}`);
     const oursImage = await o.image.read();
     const peerImage = await p.readImage();
-    // One more step each, after the images were read, to count what a step records.
+    // More steps each, after the images were read: what a step records, and the CPU time recording takes.
     const work = { ours: await countGpuWork(async () => oursStep()), peer: await countGpuWork(() => p.step()) };
+    const recording = {
+      ours: await recordingMs(oursStep, () => engine.device.queue.onSubmittedWorkDone()),
+      peer: await recordingMs(() => p.step(), (stepped) => stepped),
+    };
     const [oursMs, peerMs] = [median(times.ours), median(times.peer)];
     const result: CaseResult & Record<string, unknown> = {
       name: 'inversion-steps',
@@ -188,6 +196,12 @@ async function measureInversion(engine: Engine, params: InversionParams, f: Forw
       peer_submits_per_step: work.peer.submits,
       ours_readbacks_per_step: work.ours.readbacks,
       peer_readbacks_per_step: work.peer.readbacks,
+      // CPU milliseconds to record and submit one step (the synchronous part: ours all of step() and the
+      // draw; the peer's minimize() and the start of toPixels), median of RECORD_SAMPLES: on a GPU that runs
+      // this model's arithmetic in microseconds, the bound on steps per second.
+      ours_record_ms: recording.ours,
+      peer_record_ms: recording.peer,
+      record_ratio: recording.ours / recording.peer,
     };
     return { result, wall: { ours_wall_ms: oursMs, peer_wall_ms: peerMs } };
   } finally {
@@ -205,6 +219,21 @@ async function timeWindow(run: () => Promise<void>): Promise<number> {
   const started = performance.now();
   await run();
   return performance.now() - started;
+}
+
+/**
+ * Median CPU time of `start()`'s synchronous part over RECORD_SAMPLES runs, each followed by `settle` on
+ * what it returned (not timed), so that no run records while the last one's work is still queued.
+ */
+async function recordingMs<T>(start: () => T, settle: (started: T) => Promise<unknown>): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < RECORD_SAMPLES; i++) {
+    const begun = performance.now();
+    const started = start();
+    times.push(performance.now() - begun);
+    await settle(started);
+  }
+  return median(times);
 }
 
 /**

@@ -136,18 +136,37 @@ describe('pixels parameterization', () => {
   it.each([
     { decorrelate: true, mapping: 'sigmoid' },
     { decorrelate: false, mapping: 'sigmoid' },
-    { decorrelate: true, mapping: 'clamp' },
-    { decorrelate: false, mapping: 'clamp' },
   ] as ParameterizationOptions[])('backward matches central differences (decorrelate $decorrelate, $mapping)', (options) => {
     const x = Float64Array.from(randomFloats(2 * 3 * 5 * 3, 65, 2));
     const weights = randomFloats(x.length, 66);
     const loss = (v: Float64Array) => dot(referencePixelsImage(v, options).image, weights);
     const gradient = referencePixelsBackward(x, weights, options);
     expect(finiteDifferenceWorst(x, loss, gradient, 1e-6)).toBeLessThan(1e-7);
-    if (options.mapping === 'clamp') {
-      const { pre } = referencePixelsImage(x, options);
-      expect(pre.some((t) => t < 0) && pre.some((t) => t > 1) && pre.some((t) => t > 0 && t < 1), 'all three clamp regions').toBe(true);
-    }
+  });
+
+  // The clamp's backward passes the gradient through (shaders/compute/optvis-fft.wgsl, mapped_slope): it is the
+  // adjoint of the unclamped linear map everywhere, and the clamped loss's derivative where the pixel's
+  // pre-images t stay inside (0, 1). At t outside, the subgradient would be 0; the straight-through 1 is what
+  // lets a pixel the optimizer clamped to an edge move back in.
+  it.each([true, false])('clamp passes the gradient through (decorrelate %s)', (decorrelate) => {
+    const options: ParameterizationOptions = { decorrelate, mapping: 'clamp' };
+    const x = Float64Array.from(randomFloats(2 * 3 * 5 * 3, 65, 2));
+    const weights = randomFloats(x.length, 66);
+    const gradient = referencePixelsBackward(x, weights, options);
+    const { pre } = referencePixelsImage(x, options);
+    expect(pre.some((t) => t < 0) && pre.some((t) => t > 1) && pre.some((t) => t > 0 && t < 1), 'all three clamp regions').toBe(true);
+    const unclamped = (v: Float64Array) => dot(referencePixelsImage(v, options).pre, weights);
+    expect(finiteDifferenceWorst(x, unclamped, gradient, 1e-6)).toBeLessThan(1e-7);
+    const clamped = (v: Float64Array) => dot(referencePixelsImage(v, options).image, weights);
+    // The pre-images x[e] moves: its pixel's three colours when they are mixed, else its own.
+    const moved = (e: number) => (decorrelate ? [0, 1, 2].map((c) => pre[e - (e % 3) + c]!) : [pre[e]!]);
+    const inside = (e: number) => moved(e).every((t) => t > 1e-3 && t < 1 - 1e-3);
+    const insideCount = x.reduce((count, _, e) => count + (inside(e) ? 1 : 0), 0);
+    expect(insideCount, 'elements whose pre-images are inside (0, 1)').toBeGreaterThan(3);
+    expect(finiteDifferenceWorst(x, clamped, gradient, 1e-6, inside)).toBeLessThan(1e-7);
+    // Outside, the straight-through gradient is not the clamped loss's derivative (0): the check can tell.
+    const outside = (e: number) => moved(e).every((t) => t < -1e-3 || t > 1 + 1e-3);
+    expect(finiteDifferenceWorst(x, clamped, gradient, 1e-6, outside)).toBeGreaterThan(1e-3);
   });
 
   it('sigmoid of 0 is grey; clamp keeps [0, 1] and cuts outside', () => {
@@ -156,10 +175,13 @@ describe('pixels parameterization', () => {
   });
 });
 
-/** Largest |central difference − gradient| / max(1, |gradient|). */
-function finiteDifferenceWorst(x: Float64Array, loss: (x: Float64Array) => number, gradient: ArrayLike<number>, step: number): number {
+/** Largest |central difference − gradient| / max(1, |gradient|), over the elements `only` keeps (default all). */
+function finiteDifferenceWorst(
+  x: Float64Array, loss: (x: Float64Array) => number, gradient: ArrayLike<number>, step: number, only: (e: number) => boolean = () => true,
+): number {
   let worst = 0;
   for (let e = 0; e < x.length; e++) {
+    if (!only(e)) continue;
     const saved = x[e]!;
     x[e] = saved + step;
     const up = loss(x);

@@ -3,6 +3,7 @@
 import type { Engine } from '../core/engine';
 import { InvalidArgumentError, invalidArgument } from '../core/errors';
 import { activationShapes, imageGradient } from '../interop/tfjs/optvis-gradient';
+import { createTfRotation } from '../interop/tfjs/optvis-transforms';
 import type { DifferentiableModel } from '../interop/tfjs/optvis-model';
 import { tensorFromTf } from '../interop/tfjs/tensors';
 import { createAdamState, createSgdState, type OptimizerState } from '../kernels/optvis-optimizer';
@@ -72,6 +73,7 @@ export async function createStepper(engine: Engine, config: StepperConfig): Prom
     const features = own(await createFeatureTerms(engine, compiled, termCount, label));
     const regularizers = own(createOptvisRegularizers(engine, { label: `${label}.regularizers`, valueSlots: termCount }));
     const gradImage = own(tensor(engine, params.image.shape, `${label}.dL/dimage`));
+    const rotation = config.transforms && hasRotation(config.transforms) ? own(createTfRotation(engine, label)) : null;
     const gradParams = own(tensor(engine, params.params.shape, `${label}.dL/dparams`));
     const optimizer: OptimizerState = own(spec.kind === 'adam'
       ? createAdamState(engine, params.params, { ...spec, label: `${label}.adam` })
@@ -98,7 +100,7 @@ export async function createStepper(engine: Engine, config: StepperConfig): Prom
       });
     };
     start();
-    checkTerms(config, features, (draws) => activationShapes(forward, params.image, draws));
+    checkTerms(config, features, (draws) => activationShapes(forward, params.image, draws, rotation));
 
     const stepOnce = () => {
       optimizer.learningRate = learningRateAt(spec, steps);
@@ -106,6 +108,7 @@ export async function createStepper(engine: Engine, config: StepperConfig): Prom
       const gradTf = imageGradient(engine, forward, {
         image: params.image,
         draws,
+        rotation,
         gradients: (layers) => {
           let views: GpuTensor[] = [];
           submit('objectives', (encoder) => { views = features.encode(encoder, layers); });
@@ -180,6 +183,10 @@ export async function createStepper(engine: Engine, config: StepperConfig): Prom
     destroyAll();
     throw error;
   }
+}
+
+function hasRotation(transform: Transform): boolean {
+  return transform.kind === 'rotate' || (transform.kind === 'compose' && transform.transforms.some(hasRotation));
 }
 
 function regularizerTerm(term: ImageTerm, weight: number): RegularizerTerm {

@@ -16,7 +16,9 @@ import { adam } from '../../src/optvis/optimizers';
 import { createOptimization, type Optimization } from '../../src/optvis/optimize';
 import { fft, pixels } from '../../src/optvis/parameterization';
 import { activationMaximization, inversion } from '../../src/optvis/presets';
-import { compose, jitter, pad, rotate, rotationTaps, scale } from '../../src/optvis/transforms';
+import { compose, jitter, pad, rotate, scale } from '../../src/optvis/transforms';
+import { createTfRotation } from '../../src/interop/tfjs/optvis-transforms';
+import { rotationTaps } from '../../src/reference/optvis-rotation';
 import { seededRandom } from '../../src/reference/random';
 import { useEngine } from '../helpers/engine';
 import { createTinyCnn } from '../helpers/tiny-cnn';
@@ -50,9 +52,11 @@ describe('the one-pass gradient', () => {
     const forward = differentiableModel(engine(), model, ['conv2', 'dw'], resolveModelInput());
     const kernel = createOptvisObjectives(engine(), { valueSlots: 2 });
     const grads: GpuTensor[] = [];
+    const rotation = createTfRotation(engine(), 'test.rotation');
     const gradTf = imageGradient(engine(), forward, {
       image: ours,
       draws: [{ kind: 'pad', size: 2, mode: 'reflect', value: 0 }, { kind: 'rotate', radians: 0.15 }, { kind: 'crop', top: 1, left: 2, height: 18, width: 14 }],
+      rotation,
       gradients: (layers) => {
         const encoder = engine().device.createCommandEncoder({ label: 'test.objectives' });
         for (const layer of layers) grads.push(tensorFromArray(engine(), new Float32Array(layer.tensor.size).fill(Number.NaN), layer.tensor.shape, { label: 'test.grad' }));
@@ -64,7 +68,8 @@ describe('the one-pass gradient', () => {
     });
     const got = await gradTf.data();
     // The same loss written here with plain tfjs ops and differentiated by tfjs alone (the rotation as four
-    // tf.gathers, whose gradient is tfjs's scatter-add, not our adjoint taps): pad, rotate, crop, model, loss.
+    // tf.gathers of the float64 reference's taps, whose gradient is tfjs's scatter-add, not our adjoint
+    // kernel): pad, rotate, crop, model, loss.
     const taps = rotationTaps(H + 4, W + 4, 0.15);
     const pixelsCount = (H + 4) * (W + 4);
     const want = await tf.tidy(() => tf.grad((x: tf.Tensor) => {
@@ -88,6 +93,7 @@ describe('the one-pass gradient', () => {
     expect(worst / scaleOf).toBeLessThan(1e-4);
     for (const g of grads) g.destroy();
     kernel.destroy();
+    rotation.destroy();
     ours.destroy();
     tf.dispose([image, gradTf]);
   });

@@ -11,8 +11,9 @@ import { fft, pixels } from '../../src/optvis/parameterization';
 import { inversion, activationMaximization, INVERSION_DEFAULTS } from '../../src/optvis/presets';
 import { normalFloats } from '../../src/optvis/random';
 import {
-  compose, drawnSize, jitter, largestSize, pad, rotate, rotationTaps, sampleTransforms, scale, sizeProbes, standardTransforms,
+  compose, drawnSize, jitter, largestSize, pad, rotate, sampleTransforms, scale, sizeProbes, standardTransforms,
 } from '../../src/optvis/transforms';
+import { rotationTaps, transposeTaps } from '../../src/reference/optvis-rotation';
 import { resolveModelInput } from '../../src/optvis/model-function';
 
 const fakeTarget = { buffer: {}, shape: [1, 7, 5, 8], destroyed: false } as unknown as GpuTensor;
@@ -216,7 +217,6 @@ describe('parameterizations, presets, model input', () => {
 
 describe('the rotation adjoint', () => {
   it('transposed taps satisfy ⟨R x, y⟩ = ⟨x, Rᵀ y⟩ in float64', async () => {
-    const { transposeTaps } = await import('../../src/optvis/transforms');
     for (const [h, w, angle] of [[9, 13, 0.3], [16, 16, -0.17], [5, 4, Math.PI / 2]] as const) {
       const pixels = h * w;
       const taps = rotationTaps(h, w, angle);
@@ -240,7 +240,6 @@ describe('the rotation adjoint', () => {
   });
 
   it('builds for a 400×400 image (160,000 pixels: a spread of one argument per pixel overflowed the stack)', async () => {
-    const { transposeTaps } = await import('../../src/optvis/transforms');
     const taps = rotationTaps(400, 400, 0.1);
     const adjoint = transposeTaps(taps, 400 * 400);
     expect(adjoint.fanIn).toBeGreaterThanOrEqual(4); // a small rotation: some pixel is read by four outputs

@@ -11,7 +11,7 @@ import { featureLayer, type FeatureLayer } from '../../features/feature-layer';
 import type { GpuTensor } from '../../memory/gpu-tensor';
 import { type TransformDraw } from '../../optvis/transforms';
 import type { DifferentiableModel } from './optvis-model';
-import { applyTransformDraws } from './optvis-transforms';
+import { applyTransformDraws, type TfRotation } from './optvis-transforms';
 import { tensorFromTf, tensorToTf } from './tensors';
 
 export interface GradientPassIo {
@@ -19,6 +19,8 @@ export interface GradientPassIo {
   image: GpuTensor;
   /** This step's transforms. */
   draws: readonly TransformDraw[];
+  /** Runs the rotate draws (createTfRotation); null when the transforms have none. */
+  rotation: TfRotation | null;
   /**
    * Called once, between the forward and the backward, with each layer's activations (zero-copy; valid only
    * during the call). Records and submits the objective kernels, and returns one tensor per layer, shaped
@@ -35,7 +37,7 @@ export function imageGradient(engine: Engine, model: DifferentiableModel, io: Gr
   return tf.tidy(() => {
     const image = tensorToTf(io.image) as tf.Tensor4D;
     const loss = (x: tf.Tensor): tf.Scalar => {
-      const activations = model.forward(applyTransformDraws(x as tf.Tensor4D, io.draws));
+      const activations = model.forward(applyTransformDraws(x as tf.Tensor4D, io.draws, io.rotation));
       // tensorFromTf flushes tfjs: the forward is submitted before the objective kernels read it.
       const layers = activations.map((h, i) => featureLayer(model.layers[i]!, tensorFromTf(engine, h, { layout: 'NHWC' }), 'NHWC'));
       let gradients: readonly GpuTensor[];
@@ -65,10 +67,10 @@ function backwardFrom(activations: readonly tf.Tensor[], seeds: readonly tf.Tens
 }
 
 /** The activation shapes for the image after `draws`, without a tape: a setup check, not a step. */
-export function activationShapes(model: DifferentiableModel, image: GpuTensor, draws: readonly TransformDraw[]): number[][] {
+export function activationShapes(model: DifferentiableModel, image: GpuTensor, draws: readonly TransformDraw[], rotation: TfRotation | null): number[][] {
   let shapes: number[][] = [];
   tf.tidy(() => {
-    shapes = model.forward(applyTransformDraws(tensorToTf(image) as tf.Tensor4D, draws)).map((h) => [...h.shape]);
+    shapes = model.forward(applyTransformDraws(tensorToTf(image) as tf.Tensor4D, draws, rotation)).map((h) => [...h.shape]);
   });
   return shapes;
 }

@@ -1,9 +1,11 @@
 // The inversion demo in headless Chromium: MoveNet's block 3 is inverted at 96×96 — the loss falls and
 // the optimized image, drawn from the optimizer's buffer, fills in; two quick layer changes build one
-// after the other and leave no buffer behind; then a channel is maximized; no console error.
+// after the other and leave no buffer behind; then a channel is maximized, saved as a PNG and reset; no
+// console error.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { Page } from 'puppeteer';
 import { describe, expect, it } from 'vitest';
+import { PNG } from 'pngjs';
 import { distinctColours, useDemoPage } from '../helpers/browser-page';
 
 const demo = useDemoPage({ width: 1000, height: 760 });
@@ -73,6 +75,28 @@ describe('demos/inversion', () => {
     expect(maximized.error).toBeNull();
     expect(maximized.mode).toBe('maximize');
     expect(maximized.loss!).toBeLessThan(maximized.firstLoss!); // −mean of the channel falls: the channel rises
+
+    // Save PNG: the image at 4× as a download (the link's click is caught, its blob read before it is revoked).
+    const size = Number(await page.$eval('select[name=size]', (el) => (el as HTMLSelectElement).value));
+    const saved = await page.evaluate(async () => {
+      const clicked = new Promise<{ href: string; name: string }>((resolve) => {
+        HTMLAnchorElement.prototype.click = function (this: HTMLAnchorElement) { resolve({ href: this.href, name: this.download }); };
+      });
+      URL.revokeObjectURL = () => {};
+      document.querySelector<HTMLButtonElement>('button[name=export]')!.click();
+      const { href, name } = await clicked;
+      return { name, bytes: Array.from(new Uint8Array(await (await fetch(href)).arrayBuffer())) };
+    });
+    expect(saved.name).toBe('glassbox-maximize.png');
+    const png = PNG.sync.read(Buffer.from(saved.bytes));
+    expect([png.width, png.height]).toEqual([4 * size, 4 * size]);
+    expect(distinctColours(Uint8Array.from(saved.bytes), { x: 0, y: 0, width: png.width, height: png.height })).toBeGreaterThan(20);
+
+    // Pause, then Reset: back to step 0 with no loss, and no steps while paused.
+    await page.click('button[name=run]');
+    await page.click('button[name=reset]');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await page.evaluate(state)).toMatchObject({ steps: 0, loss: null, firstLoss: null, error: null });
     expect(consoleErrors).toEqual([]);
   }, 480_000); // its waits allow 170 + 2 × 60 + 180 s: the project's 180 s would cut the maximization short (109 s in CI; 177 s on a shared CPU)
 });

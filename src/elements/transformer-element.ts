@@ -43,7 +43,7 @@ export class GlassboxTransformer extends GlassboxElement {
   #built: TransformerGraph | null = null;
   #exports: TransformerExports | null = null;
   /** The file `src` named, parsed: a rebuild for another view, fusion or discard does not fetch it again. */
-  #fetched: { src: string; tensors: Promise<NamedTensors> } | null = null;
+  #fetched: { src: string; tensors: NamedTensors } | null = null;
 
   /** Tensors given directly (they win over `src`): name → { shape, data }. */
   get tensors(): NamedTensors | null {
@@ -166,14 +166,12 @@ export class GlassboxTransformer extends GlassboxElement {
     return { render: (encoder: GPUCommandEncoder) => view.render(encoder) };
   }
 
-  #fetch(src: string, signal: AbortSignal): Promise<NamedTensors> {
-    if (this.#fetched?.src !== src) {
-      const tensors = fetchNamedTensors(src, signal);
-      this.#fetched = { src, tensors };
-      // A failed or aborted fetch is not kept: the next mount tries again.
-      tensors.catch(() => this.#fetched?.tensors === tensors && (this.#fetched = null));
-    }
-    return this.#fetched!.tensors;
+  // Only a finished fetch is kept: one in flight belongs to its mount, whose signal may abort it.
+  async #fetch(src: string, signal: AbortSignal): Promise<NamedTensors> {
+    if (this.#fetched?.src === src) return this.#fetched.tensors;
+    const tensors = await fetchNamedTensors(src, signal);
+    this.#fetched = { src, tensors };
+    return tensors;
   }
 
   #ready(): TransformerExports {

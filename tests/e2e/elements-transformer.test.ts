@@ -174,6 +174,27 @@ describe('<glassbox-transformer>', () => {
     const flow = await flowOf();
     expect(flow).toHaveLength(FLOW_N);
     flow.forEach((v, j) => expect(Math.abs(v - expected[j]!)).toBeLessThan(1e-5));
+
+    // Another query recolours in place: the flow of that token, with no remount (no new 'glassbox-ready').
+    await page.$eval('#flow', (el) => {
+      const counter = window as unknown as { readies: number };
+      counter.readies = 0;
+      el.addEventListener('glassbox-ready', () => (counter.readies += 1));
+    });
+    const nextQuery = FLOW_QUERY - 1;
+    const expectedNext = Array.from(referenceAttentionFlow(graph, FLOW_LAYERS, FLOW_N).subarray(nextQuery * FLOW_N, (nextQuery + 1) * FLOW_N));
+    expect(expectedNext.some((v, j) => Math.abs(v - expected[j]!) > 1e-3), 'the two tokens flow differently').toBe(true);
+    await page.$eval('#flow', (el, query) => el.setAttribute('query', String(query)), nextQuery);
+    // Runs in the page: whether the shown flow is (or is not) `previous`; null while (re)mounting.
+    const flowIs = (previous: string, same: boolean) => {
+      const shown = (document.getElementById('flow') as unknown as { flow: Float64Array | null }).flow;
+      return shown !== null && (JSON.stringify(Array.from(shown)) === previous) === same;
+    };
+    await page.waitForFunction(flowIs, { timeout: 30_000 }, JSON.stringify(flow), false);
+    (await flowOf()).forEach((v, j) => expect(Math.abs(v - expectedNext[j]!)).toBeLessThan(1e-5));
+    await page.$eval('#flow', (el, query) => el.setAttribute('query', String(query)), FLOW_QUERY); // back, from the worker's cache
+    await page.waitForFunction(flowIs, { timeout: 30_000 }, JSON.stringify(flow), true);
+    expect(await page.evaluate(() => (window as unknown as { readies: number }).readies), 'remounts for a new query').toBe(0);
     const box = (await (await page.$('#flow'))!.boundingBox())!;
     expect(distinctColours(await page.screenshot({ type: 'png' }), box)).toBeGreaterThan(8);
 

@@ -190,7 +190,6 @@ async function main(): Promise<void> {
     optimization?.reset();
     stepper?.restart();
     plot?.clear();
-    plot?.draw(); // clear() leaves the picture: a paused demo would show the old curve until the next loss
     [state.steps, state.loss, state.firstLoss] = [0, null, null];
   });
   field<HTMLButtonElement>('export').addEventListener('click', () => {

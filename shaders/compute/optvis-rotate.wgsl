@@ -29,13 +29,15 @@ struct Params {
 
 const WORKGROUP = 64u;
 
+// c, the centre the image turns about, as (y, x).
+fn centre() -> vec2<f32> {
+  return (vec2<f32>(f32(params.height), f32(params.width)) - 1.0) * 0.5;
+}
+
 // s(p): where output pixel (y, x) samples the input, in input pixel coordinates (y, x).
 fn sample_point(y: u32, x: u32) -> vec2<f32> {
-  let cy = (f32(params.height) - 1.0) * 0.5;
-  let cx = (f32(params.width) - 1.0) * 0.5;
-  let dy = f32(y) - cy;
-  let dx = f32(x) - cx;
-  return vec2<f32>(params.cos_theta * dy - params.sin_theta * dx + cy, params.sin_theta * dy + params.cos_theta * dx + cx);
+  let d = vec2<f32>(f32(y), f32(x)) - centre();
+  return vec2<f32>(params.cos_theta * d.x - params.sin_theta * d.y, params.sin_theta * d.x + params.cos_theta * d.y) + centre();
 }
 
 // The weight output pixel p's bilinear sample at s gives input pixel (qy, qx): its tap, or 0.
@@ -87,12 +89,9 @@ fn rotate_adjoint(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_wor
   let qy = i32(q / params.width);
   let qx = i32(q % params.width);
   // R⁻¹(q − c) + c: the output pixel whose sample point is q exactly.
-  let cy = (f32(params.height) - 1.0) * 0.5;
-  let cx = (f32(params.width) - 1.0) * 0.5;
-  let dy = f32(qy) - cy;
-  let dx = f32(qx) - cx;
-  let centre = vec2<f32>(params.cos_theta * dy + params.sin_theta * dx + cy, -params.sin_theta * dy + params.cos_theta * dx + cx);
-  let first = vec2<i32>(floor(centre - vec2<f32>(1.5)));
+  let d = vec2<f32>(f32(qy), f32(qx)) - centre();
+  let exact = vec2<f32>(params.cos_theta * d.x + params.sin_theta * d.y, -params.sin_theta * d.x + params.cos_theta * d.y) + centre();
+  let first = vec2<i32>(floor(exact - vec2<f32>(1.5)));
   let c = params.channels;
   for (var k = 0u; k < c; k++) {
     var sum = 0.0;

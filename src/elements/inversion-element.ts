@@ -151,7 +151,6 @@ export class GlassboxInversion extends GlassboxElement {
       this.#restart = () => {
         stepper.restart();
         plot.clear();
-        plot.draw(); // clear() keeps the picture until the next draw: a paused element showed the old curve
       };
       return {
         compute: () => {

@@ -26,7 +26,7 @@ export interface LossCurve {
   push(step: number, values: Readonly<Record<string, number>>): void;
   /** Redraws the whole plot (grid, series, legend) at the canvas's current backing size. */
   draw(): void;
-  /** Forgets every series; the canvas keeps its picture until the next `draw()`. */
+  /** Forgets every series and draws the empty plot (a paused view would otherwise keep the old curve). */
   clear(): void;
   /** The series as kept (after decimation): for tests and export. */
   readonly series: ReadonlyMap<string, LossSeries>;
@@ -71,6 +71,7 @@ export function createLossCurve(canvas: HTMLCanvasElement, options: LossCurveOpt
     },
     clear() {
       series.clear();
+      drawLossCurve(context, canvas, series, log, colours);
     },
     destroy() {
       stopObserving();

@@ -118,6 +118,7 @@ async function openBenchPage(options) {
   });
   await stopIfClosing();
   const page = await resources.browser.newPage();
+  await exposeScreenCapture(page);
   page.on('console', (message) => {
     if (message.type() === 'error' || message.type() === 'warn') console.error(`[page ${message.type()}] ${message.text()}`);
     else if (message.type() === 'info') console.error(`[page] ${message.text()}`); // progress of long cases
@@ -132,6 +133,20 @@ async function openBenchPage(options) {
       : new BenchError(`could not create the engine: ${started.message}`, 1);
   }
   return { call, env: started.env };
+}
+
+/**
+ * window.glassboxCaptureScreen(clip) for the page: Page.captureScreenshot of that CSS-pixel rectangle. It
+ * returns once the compositor has drawn a frame of the page as it is now, with everything in the clip
+ * rasterized: a capture right after a change waits for the raster work that the page's own clocks cannot
+ * see, since it runs on other threads after the main thread's part of the frame (head-view's SVG).
+ * @param {import('puppeteer').Page} page
+ */
+async function exposeScreenCapture(page) {
+  const cdp = await page.createCDPSession();
+  await page.exposeFunction('glassboxCaptureScreen', async (/** @type {{x: number, y: number, width: number, height: number}} */ clip) => {
+    await cdp.send('Page.captureScreenshot', { format: 'png', clip: { ...clip, scale: 1 } });
+  });
 }
 
 /** After a timeout or signal, closes what a start that was under way has just opened, and stops. */

@@ -37,6 +37,8 @@ export interface GlassboxBench {
 declare global {
   interface Window {
     glassboxBench: GlassboxBench;
+    /** Set by bench/run.js: resolves once a screenshot of the rectangle, rasterized and composited, is taken. */
+    glassboxCaptureScreen?: (clip: { x: number; y: number; width: number; height: number }) => Promise<void>;
   }
 }
 

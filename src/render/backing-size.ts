@@ -2,7 +2,14 @@
 // screens: for WebGPU canvases (canvas-surface.ts) and for the views that draw without WebGPU (the regl
 // fallback, the Canvas2D peer). The views read canvas.width/height when they draw.
 
-/** Starts observing; `resized` hears every new pixel size. The function returned stops. */
+/**
+ * Starts observing; `resized` hears every new pixel size the observer reports. The canvas gets its size
+ * at once too, from its layout box (without a call to `resized`: callers read canvas.width/height when
+ * they start): the observer's first report comes only at the next rendering opportunity, which under
+ * load can be after the first frame was drawn, or after an element said it was ready, at the canvas's
+ * default 300×150.
+ * The function returned stops.
+ */
 export function observeBackingSize(canvas: HTMLCanvasElement, resized?: (width: number, height: number) => void): () => void {
   function setBackingSize(width: number, height: number): void {
     // A zero-sized backing store cannot be drawn into; keep at least one pixel.
@@ -10,6 +17,15 @@ export function observeBackingSize(canvas: HTMLCanvasElement, resized?: (width: 
     if (canvas.width !== w) canvas.width = w;
     if (canvas.height !== h) canvas.height = h;
     resized?.(w, h);
+  }
+  // A canvas not laid out yet (detached, display: none) has an empty box: it keeps its size until the
+  // observer reports one.
+  const box = canvas.getBoundingClientRect();
+  if (box.width > 0 && box.height > 0) {
+    const dpr = window.devicePixelRatio || 1;
+    const [w, h] = [Math.max(1, Math.round(box.width * dpr)), Math.max(1, Math.round(box.height * dpr))];
+    if (canvas.width !== w) canvas.width = w; // assigning even the same size would clear a 2D canvas
+    if (canvas.height !== h) canvas.height = h;
   }
   const observer = new ResizeObserver((entries) => {
     const entry = entries[entries.length - 1];

@@ -11,11 +11,15 @@
  * The function returned stops.
  */
 export function observeBackingSize(canvas: HTMLCanvasElement, resized?: (width: number, height: number) => void): () => void {
-  function setBackingSize(width: number, height: number): void {
+  function applySize(width: number, height: number): [number, number] {
     // A zero-sized backing store cannot be drawn into; keep at least one pixel.
     const [w, h] = [Math.max(1, Math.round(width)), Math.max(1, Math.round(height))];
-    if (canvas.width !== w) canvas.width = w;
+    if (canvas.width !== w) canvas.width = w; // assigning even the same size would clear a 2D canvas
     if (canvas.height !== h) canvas.height = h;
+    return [w, h];
+  }
+  function setBackingSize(width: number, height: number): void {
+    const [w, h] = applySize(width, height); // not inside resized?.(…): without `resized` it would not run
     resized?.(w, h);
   }
   // A canvas not laid out yet (detached, display: none) has an empty box: it keeps its size until the
@@ -23,9 +27,7 @@ export function observeBackingSize(canvas: HTMLCanvasElement, resized?: (width: 
   const box = canvas.getBoundingClientRect();
   if (box.width > 0 && box.height > 0) {
     const dpr = window.devicePixelRatio || 1;
-    const [w, h] = [Math.max(1, Math.round(box.width * dpr)), Math.max(1, Math.round(box.height * dpr))];
-    if (canvas.width !== w) canvas.width = w; // assigning even the same size would clear a 2D canvas
-    if (canvas.height !== h) canvas.height = h;
+    applySize(box.width * dpr, box.height * dpr);
   }
   const observer = new ResizeObserver((entries) => {
     const entry = entries[entries.length - 1];

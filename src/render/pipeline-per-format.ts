@@ -8,6 +8,8 @@ export interface PipelineVariant {
   blend?: GPUBlendState;
   /** Values of the fragment stage's override constants (shader variants: dead branches compiled away). */
   fragmentConstants?: Record<string, number>;
+  /** Primitive topology (default 'triangle-list'). */
+  topology?: GPUPrimitiveTopology;
 }
 
 export function renderPipelinePerFormat(
@@ -32,7 +34,7 @@ export function renderPipelinePerFormat(
           targets: [blend ? { format, blend } : { format }],
           ...(variant.fragmentConstants && { constants: variant.fragmentConstants }),
         },
-        primitive: { topology: 'triangle-list' },
+        primitive: { topology: variant.topology ?? 'triangle-list' },
       });
       byFormat.set(format, pipeline);
     }

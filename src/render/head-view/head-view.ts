@@ -1,8 +1,9 @@
 // The head view (BertViz's, drawn by the GPU): tokens in two columns, queries left and keys right, one
 // link per (head, query i, key j) with width and opacity from P[h, i, j], heads by colour and toggled.
-// A compute pass lists the links that will change a pixel (link-compaction.wgsl), and ONE indirect draw makes
-// a quad of each (pulled by vertex index) whose vertex shader reads P from the weights buffer itself
-// (shaders/render/attention-links.wgsl): no per-link data on the CPU, no readback. A layer of
+// A compute pass lists the links that will change a pixel (link-compaction.wgsl), and two indirect draws per
+// head make a 1-pixel line of each link at most a pixel wide and a quad of each wider one (pulled by vertex
+// index), whose vertex shaders read P from the weights buffer itself (shaders/render/attention-links.wgsl):
+// no per-link data on the CPU, no readback. A layer of
 // [L, H, n, n] is chosen by an element offset in the uniforms. Hovering a token (its label, or its row on
 // the canvas) keeps only its links: a query keeps its row of P, a key its column; so does the keyboard
 // (token-keys.ts: arrows, Home/End, Escape) once the canvas has focus.
@@ -247,7 +248,7 @@ export function createHeadView(engine: Engine, options: HeadViewOptions): HeadVi
     draw(encoder, target, width, height, format = 'rgba8unorm', scale = 1) {
       invalidArgument(!destroyed, () => `${label} was used after destroy().`);
       arrange(width, height, scale);
-      links.draw(encoder, target, format, shape.groups * shape.tokens * shape.tokens);
+      links.draw(encoder, target, format, shape.groups);
     },
     setLayer(next) {
       layer = checkedLayer(next, shape);

@@ -228,7 +228,7 @@ export function createLayeredGraphView(engine: Engine, options: LayeredGraphView
     draw(encoder, target, width, height, format = 'rgba8unorm', scale = 1) {
       invalidArgument(!destroyed, () => `${label} was used after destroy().`);
       arrange(width, height, scale);
-      links.draw(encoder, target, format, shape.groups * shape.tokens * shape.tokens, nodes);
+      links.draw(encoder, target, format, shape.groups, nodes);
     },
     setGraph(graph) {
       const next: LinkWeightsShape = linkWeightsShape(graph, WHO, false);

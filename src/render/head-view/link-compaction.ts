@@ -1,6 +1,6 @@
 // The compute passes before every link draw (shaders/compute/link-compaction.wgsl): the links that will be
-// drawn, listed in order, and the indirect draw's arguments, so that the vertex stage runs for those links
-// only. Recorded every draw, in the draw's own encoder: the weights may have changed in place since the
+// drawn, hairlines and wider links listed apart, each in order, and two indirect draws' arguments per
+// group, so that the vertex stage runs for those links only. Recorded every draw, in the draw's own encoder: the weights may have changed in place since the
 // last frame, and nothing is read back.
 import type { Engine } from '../../core/engine';
 import { grid2d, GrowingBuffer } from '../../kernels/kernel-bindings';
@@ -17,15 +17,30 @@ export interface LinkInputs {
   uniforms: GPUBuffer;
 }
 
+/** Bytes before the first group's draw arguments in `draws` (the counts of hairlines and wider links). */
+const DRAWS_HEADER_BYTES = 16;
+/** Bytes of drawIndirect's arguments (vertices, instances, first vertex, first instance). */
+const DRAW_ARGS_BYTES = 16;
+
 export interface LinkCompaction {
-  /** drawIndirect's arguments: 6 vertices per drawn link. */
-  readonly drawArgs: GPUBuffer;
-  /** The binding of the list of drawn links, with room for `links` of them (a new buffer after it grows). */
+  /**
+   * The draws' buffer, with room for `groups` groups (a new buffer after it grows): the counts (hairlines,
+   * wider links) in u32 0..1, then group g's hairlines' drawIndirect arguments at `hairlineDraw(g)` and its
+   * wider links' 16 bytes later.
+   */
+  drawsFor(groups: number): GPUBuffer;
+  /**
+   * The binding of the list of drawn links (hairlines, then wider links), with room for `links` of them (a
+   * new buffer after it grows).
+   */
   drawnFor(links: number): GPUBufferBinding;
   /** The weights, colours and arrangement to judge links by (again whenever one of those buffers changes). */
   setInputs(inputs: LinkInputs): void;
-  /** Records the compaction of links 0 .. links − 1 (the arrangement's link_count must say the same). */
-  record(encoder: GPUCommandEncoder, links: number): void;
+  /**
+   * Records the compaction of links 0 .. links − 1 in `groups` groups (the arrangement's link_count and
+   * per_group must say the same).
+   */
+  record(encoder: GPUCommandEncoder, links: number, groups: number): void;
   destroy(): void;
 }
 
@@ -40,27 +55,28 @@ export function createLinkCompaction(engine: Engine, pipelines: LinkPipelines, l
   };
   const offsets = new GrowingBuffer(engine, `${label}.chunkOffsets`, usage, () => (lists = null));
   const drawn = new GrowingBuffer(engine, `${label}.drawn`, usage, forgetLists);
-  const drawArgs = engine.createBuffer({ label: `${label}.drawArgs`, size: 16, usage: usage | GPUBufferUsage.INDIRECT });
+  const draws = new GrowingBuffer(engine, `${label}.draws`, usage | GPUBufferUsage.INDIRECT, () => (lists = null));
   const bindingLimit = engine.limits.maxStorageBufferBindingSize;
   const whole = (buffer: GPUBuffer): GPUBufferBinding => ({ buffer, size: Math.min(buffer.size, bindingLimit) });
 
-  function listsFor(links: number): GPUBindGroup {
-    const chunkOffsets = offsets.atLeast(4 * Math.ceil(links / CHUNK));
+  function listsFor(links: number, groups: number): GPUBindGroup {
+    const chunkOffsets = offsets.atLeast(2 * 4 * Math.ceil(links / CHUNK)); // hairlines' counts, then the others'
     const drawnLinks = drawn.atLeast(4 * links);
+    const groupDraws = draws.atLeast(hairlineDraw(groups));
     lists ??= device.createBindGroup({
       label: `${label}.lists`,
       layout: pipelines.compactionLists,
       entries: [
         { binding: 0, resource: whole(chunkOffsets) },
         { binding: 1, resource: whole(drawnLinks) },
-        { binding: 2, resource: { buffer: drawArgs } },
+        { binding: 2, resource: { buffer: groupDraws } },
       ],
     });
     return lists;
   }
 
   return {
-    drawArgs,
+    drawsFor: (groups) => draws.atLeast(hairlineDraw(groups)),
     drawnFor: (links) => whole(drawn.atLeast(4 * Math.max(1, links))),
     setInputs({ weights, colours, uniforms }) {
       inputs = device.createBindGroup({
@@ -73,9 +89,9 @@ export function createLinkCompaction(engine: Engine, pipelines: LinkPipelines, l
         ],
       });
     },
-    record(encoder, links) {
+    record(encoder, links, groups) {
       if (!inputs) throw new Error(`${label}: setInputs() before record().`);
-      const bindLists = listsFor(links);
+      const bindLists = listsFor(links, groups);
       const [x, y] = grid2d(Math.ceil(Math.ceil(links / CHUNK) / WORKGROUP));
       const pass = encoder.beginComputePass({ label: `${label}.compaction` });
       pass.setBindGroup(0, inputs);
@@ -86,12 +102,19 @@ export function createLinkCompaction(engine: Engine, pipelines: LinkPipelines, l
       pass.dispatchWorkgroups(1);
       pass.setPipeline(pipelines.writeChunks);
       pass.dispatchWorkgroups(x, y);
+      pass.setPipeline(pipelines.groupDraws);
+      pass.dispatchWorkgroups(Math.ceil((2 * groups) / WORKGROUP));
       pass.end();
     },
     destroy() {
       offsets.destroy();
       drawn.destroy();
-      drawArgs.destroy();
+      draws.destroy();
     },
   };
+}
+
+/** Byte offset in `draws` of group g's hairlines' drawIndirect arguments (its wider links' follow). */
+export function hairlineDraw(group: number): number {
+  return DRAWS_HEADER_BYTES + 2 * DRAW_ARGS_BYTES * group;
 }

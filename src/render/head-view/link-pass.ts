@@ -1,12 +1,12 @@
 // The GPU side both link views share: the Links uniforms, one colour per group, the bind groups over the
-// weights, the compaction that lists the links to draw, and the render pass that draws them in one
-// indirect draw (plus the nodes' draw for the layered graph). Made once; a frame rewrites the uniforms
-// only when a field changed.
+// weights, the compaction that lists the links to draw, and the render pass that draws them in two
+// indirect draws per group, hairlines and quads (plus the nodes' draw for the layered graph). Made once; a
+// frame rewrites the uniforms only when a field changed.
 import type { Engine } from '../../core/engine';
 import { DeviceLimitError, formatBytes, invalidArgument } from '../../core/errors';
 import type { GpuTensor } from '../../memory/gpu-tensor';
 import { UniformBuffer } from '../../memory/uniforms';
-import { createLinkCompaction } from './link-compaction';
+import { createLinkCompaction, hairlineDraw } from './link-compaction';
 import { LINKS_UNIFORMS, linkPipelines } from './link-pipelines';
 import { clearingPass } from '../clearing-pass';
 
@@ -23,7 +23,8 @@ export interface LinkPass {
   /** Sets group g's colour (RGB in 0..1) and whether it is drawn. */
   setColour(group: number, rgb: readonly number[], enabled: boolean): void;
   setWeights(weights: GpuTensor): void;
-  draw(encoder: GPUCommandEncoder, target: GPUTextureView, format: GPUTextureFormat, links: number, nodes?: NodeDraw): void;
+  /** Draws the links of groups 0 .. groups − 1 (groups · per_group of them), and the nodes if given. */
+  draw(encoder: GPUCommandEncoder, target: GPUTextureView, format: GPUTextureFormat, groups: number, nodes?: NodeDraw): void;
   destroy(): void;
 }
 
@@ -82,6 +83,19 @@ export function createLinkPass(
     return bindGroup;
   }
 
+  // Group by group, so that a later group lands over an earlier one; within a group (one colour) the order
+  // of hairlines and quads does not change the blend (shaders/compute/link-compaction.wgsl).
+  function drawGroups(pass: GPURenderPassEncoder, format: GPUTextureFormat, groups: number): void {
+    const draws = compaction.drawsFor(groups);
+    const [hairlines, quads] = [pipelines.hairlinesFor(format), pipelines.linksFor(format)];
+    for (let g = 0; g < groups; g++) {
+      pass.setPipeline(hairlines);
+      pass.drawIndirect(draws, hairlineDraw(g)); // 2 vertices per drawn hairline
+      pass.setPipeline(quads);
+      pass.drawIndirect(draws, hairlineDraw(g) + 16); // 6 vertices per drawn wider link
+    }
+  }
+
   function set(field: LinkField, value: number): void {
     if (params[field] === value) return;
     params[field] = value;
@@ -99,20 +113,18 @@ export function createLinkPass(
       bindGroup = null;
       compaction.setInputs(inputs());
     },
-    draw(encoder, target, format, links, nodes) {
+    draw(encoder, target, format, groups, nodes) {
+      const links = groups * params.per_group;
       weights.assertUsable();
       set('invisible_alpha', invisibleAlpha(format));
       set('link_count', links);
       if (dirty) uniforms.write(params);
       if (coloursDirty) device.queue.writeBuffer(colours, 0, colourData);
       dirty = coloursDirty = false;
-      if (links > 0) compaction.record(encoder, links);
+      if (links > 0) compaction.record(encoder, links, groups);
       const pass = beginPass(encoder, target);
       pass.setBindGroup(0, renderBindGroup(links));
-      if (links > 0) {
-        pass.setPipeline(pipelines.linksFor(format));
-        pass.drawIndirect(compaction.drawArgs, 0); // 6 vertices per drawn link
-      }
+      if (links > 0) drawGroups(pass, format, groups);
       if (nodes && nodes.count > 0) {
         pass.setPipeline(pipelines.nodesFor(format));
         pass.setBindGroup(1, nodes.bindGroup);

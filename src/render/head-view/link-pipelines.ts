@@ -2,7 +2,8 @@
 // (shaders/compute/link-compaction.wgsl) binds the weights, colours and arrangement as group 0 and its lists
 // as group 1; the render pipelines (shaders/render/attention-links.wgsl) bind the same three and the drawn
 // list as group 0, and the layered graph's nodes add group 1 (node values, colormap). Render pipelines are
-// one per entry point and target format, built on first use; all are cached per device.
+// one per entry point and target format, built on first use: quads for links wider than a pixel, 1-pixel
+// lines for the rest, and the nodes; all are cached per device.
 import linksCommonWgsl from '../../../shaders/common/links.wgsl?raw';
 import numericsWgsl from '../../../shaders/common/numerics.wgsl?raw';
 import compactionWgsl from '../../../shaders/compute/link-compaction.wgsl?raw';
@@ -19,13 +20,17 @@ export interface LinkPipelines {
   /** Render group 0: weights, colours, arrangement, drawn list. */
   readonly linkLayout: GPUBindGroupLayout;
   readonly nodeLayout: GPUBindGroupLayout;
-  /** Compaction group 0 (weights, colours, arrangement) and group 1 (chunk offsets, drawn list, draw arguments). */
+  /** Compaction group 0 (weights, colours, arrangement) and group 1 (chunk offsets, drawn list, draws). */
   readonly compactionInputs: GPUBindGroupLayout;
   readonly compactionLists: GPUBindGroupLayout;
   readonly countChunks: GPUComputePipeline;
   readonly scanChunks: GPUComputePipeline;
   readonly writeChunks: GPUComputePipeline;
+  readonly groupDraws: GPUComputePipeline;
+  /** Links wider than a pixel, as quads (6 vertices each). */
   linksFor(format: GPUTextureFormat): GPURenderPipeline;
+  /** Links at most a pixel wide, as 1-pixel lines (2 vertices each). */
+  hairlinesFor(format: GPUTextureFormat): GPURenderPipeline;
   nodesFor(format: GPUTextureFormat): GPURenderPipeline;
 }
 
@@ -55,13 +60,18 @@ function buildLinkPipelines(device: GPUDevice): LinkPipelines {
       { binding: 1, visibility: vertex, texture: { sampleType: 'unfilterable-float' } }, // colormap
     ],
   });
-  const layouts = {
-    link_vertex: device.createPipelineLayout({ label: 'AttentionLinks.links', bindGroupLayouts: [linkLayout] }),
-    node_vertex: device.createPipelineLayout({ label: 'AttentionLinks.nodes', bindGroupLayouts: [linkLayout, nodeLayout] }),
+  const linksOnly = device.createPipelineLayout({ label: 'AttentionLinks.links', bindGroupLayouts: [linkLayout] });
+  const withNodes = device.createPipelineLayout({ label: 'AttentionLinks.nodes', bindGroupLayouts: [linkLayout, nodeLayout] });
+  const perFormat = (vertexEntry: string, layout: GPUPipelineLayout, topology: GPUPrimitiveTopology = 'triangle-list') =>
+    renderPipelinePerFormat(device, `AttentionLinks.${vertexEntry}`, layout, module, { vertexEntry, blend: PREMULTIPLIED, topology });
+  return {
+    linkLayout,
+    nodeLayout,
+    linksFor: perFormat('link_vertex', linksOnly),
+    hairlinesFor: perFormat('hairline_vertex', linksOnly, 'line-list'),
+    nodesFor: perFormat('node_vertex', withNodes),
+    ...buildCompaction(device),
   };
-  const perFormat = (entryPoint: keyof typeof layouts) =>
-    renderPipelinePerFormat(device, `AttentionLinks.${entryPoint}`, layouts[entryPoint], module, { vertexEntry: entryPoint, blend: PREMULTIPLIED });
-  return { linkLayout, nodeLayout, linksFor: perFormat('link_vertex'), nodesFor: perFormat('node_vertex'), ...buildCompaction(device) };
 }
 
 function buildCompaction(device: GPUDevice) {
@@ -77,7 +87,14 @@ function buildCompaction(device: GPUDevice) {
   });
   const layout = device.createPipelineLayout({ label: 'LinkCompaction.layout', bindGroupLayouts: [compactionInputs, compactionLists] });
   const pipeline = (entryPoint: string) => device.createComputePipeline({ label: `LinkCompaction.${entryPoint}`, layout, compute: { module, entryPoint } });
-  return { compactionInputs, compactionLists, countChunks: pipeline('count_chunks'), scanChunks: pipeline('scan_chunks'), writeChunks: pipeline('write_chunks') };
+  return {
+    compactionInputs,
+    compactionLists,
+    countChunks: pipeline('count_chunks'),
+    scanChunks: pipeline('scan_chunks'),
+    writeChunks: pipeline('write_chunks'),
+    groupDraws: pipeline('group_draws'),
+  };
 }
 
 export function linkPipelines(device: GPUDevice): LinkPipelines {

@@ -1,10 +1,11 @@
 // The head view and the layered graph drawn on the GPU and read back: a link of weight p between query i
 // and key j colours the pixels along its line with its head's colour at opacity p (premultiplied over the
 // background), zero links leave the background, heads toggle, a focused token keeps only its links, the
-// layer offset picks the right slice of [L, H, n, n], line width follows p; the layered graph's edges and
+// layer offset picks the right slice of [L, H, n, n], line width follows p, hairlines and quads of two heads
+// mix in head order (in the benchmark's WebGL peer too); the layered graph's edges and
 // node colours; DOM labels; bad shapes rejected; no leaked buffers.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { colormapIndex, colormapRgba, seededRandom, tensorFromArray, type GpuTensor } from '../../src/index';
+import { colormapIndex, colormapRgba, createReglLinks, seededRandom, tensorFromArray, type GpuTensor } from '../../src/index';
 import { createHeadView, type HeadView, type HeadViewOptions } from '../../src/render/head-view/head-view';
 import { HEAD_PALETTE, headViewLayout, tokenY } from '../../src/render/head-view/head-view-layout';
 import { nodeCentre } from '../../src/render/head-view/layered-graph-layout';
@@ -70,10 +71,10 @@ function pixelOnLine(a: Point, b: Point, t: number): [number, number] {
   return [Math.floor(a.x + ((py + 0.5 - a.y) * dx) / dy), py];
 }
 
-/** A quarter of the way along link (i, j): distinct for every (i, j) at n = 3, 8 pixels apart here. */
-function linkPixel(view: HeadView, i: number, j: number): [number, number] {
+/** A quarter of the way along link (i, j) (or `t` of it): distinct for every (i, j) at n = 3, 8 pixels apart here. */
+function linkPixel(view: HeadView, i: number, j: number, t = 0.25): [number, number] {
   const layout = view.layout;
-  return pixelOnLine({ x: layout.queryX, y: tokenY(layout, i) }, { x: layout.keyX, y: tokenY(layout, j) }, 0.25);
+  return pixelOnLine({ x: layout.queryX, y: tokenY(layout, i) }, { x: layout.keyX, y: tokenY(layout, j) }, t);
 }
 
 function rgbAt(pixels: Uint8Array, [x, y]: [number, number], width = WIDTH): number[] {
@@ -150,14 +151,43 @@ describe('HeadView pixels', () => {
     });
   });
 
-  it('overlapping heads mix: head 1 is blended over head 0 on their shared line', async () => {
-    const values = [0.6, 0.3]; // both heads on the same link (1, 2)
+  // Widths 4·p: 0.6 and 0.3 are quads (2.4 and 1.2 px), 0.2 a hairline (0.8 px: a 1-pixel line), so
+  // head 1 must land over head 0 whether either is drawn by the line or the quad pipeline.
+  const SHARED: [number, number, [number, number]][] = [[1, 2, [0.6, 0.3]], [0, 1, [0.2, 0.6]], [2, 0, [0.6, 0.2]]];
+  const sharedWeights = () => {
     const p = new Array<number>(H * N * N).fill(0);
-    values.forEach((w, h) => (p[(h * N + 1) * N + 2] = w));
+    for (const [i, j, values] of SHARED) values.forEach((w, h) => (p[(h * N + i) * N + j] = w));
+    return p;
+  };
+  const expectHead1OverHead0 = (pixels: Uint8Array, view: HeadView, who: string) => {
+    for (const [i, j, [w0, w1]] of SHARED) {
+      const under = over(HEAD_PALETTE[0]!, w0, bgBytes);
+      for (const t of [0.25, 0.75])
+        expectRgb(rgbAt(pixels, linkPixel(view, i, j, t)), over(HEAD_PALETTE[1]!, w1, under), `${who} (${i}, ${j}) at ${t}: head 1 (${w1}) over head 0 (${w0})`);
+    }
+  };
+
+  it('overlapping heads mix: head 1 is blended over head 0 on their shared line, hairline or quad', async () => {
+    const view = headView(tensor(sharedWeights(), [H, N, N]));
+    expectHead1OverHead0(await drawPixels(engine(), view, WIDTH, HEIGHT), view, 'head view');
+  });
+
+  it('the WebGL peer (createReglLinks, the benchmark\'s) draws the same: hairlines, quads, head 1 over head 0', async () => {
+    const p = sharedWeights();
     const view = headView(tensor(p, [H, N, N]));
-    const pixels = await drawPixels(engine(), view, WIDTH, HEIGHT);
-    const under = over(HEAD_PALETTE[0]!, 0.6, bgBytes);
-    expectRgb(rgbAt(pixels, linkPixel(view, 1, 2)), over(HEAD_PALETTE[1]!, 0.3, under), 'head 1 over head 0');
+    await drawPixels(engine(), view, WIDTH, HEIGHT); // lays the view out at WIDTH × HEIGHT, as regl's canvas
+    const glCanvas = document.createElement('canvas');
+    [glCanvas.width, glCanvas.height] = [WIDTH, HEIGHT];
+    document.body.append(glCanvas);
+    const regl = createReglLinks(glCanvas, { heads: H, tokens: N, lineWidth: 4, background: BACKGROUND });
+    try {
+      regl.upload(Float32Array.from(p));
+      regl.render();
+      expectHead1OverHead0(regl.readPixels(), view, 'regl');
+    } finally {
+      regl.destroy();
+      glCanvas.remove();
+    }
   });
 
   it('toggling a head removes its colour; the threshold drops faint links', async () => {

@@ -1,12 +1,16 @@
 // The head view's links through regl on WebGL2: the benchmark's WebGL peer, and what a fallback would do.
 // WebGL cannot bind a GPU buffer from WebGPU, so P travels from the CPU: one upload per frame of every
-// float32 of [H, n, n], bit for bit in an RGBA8 texture (float-atlas.ts explains why not R32F). The links
-// are one plain draw of 6 vertices per link: regl 2 instances only through ANGLE_instanced_arrays, which
-// WebGL2 does not list, and regl's checks refuse gl_VertexID (it is reported as an attribute it was not
-// given), so each vertex carries its index as a float attribute (exact below 2^24: links are drawn in
-// chunks of 2^21, one static index buffer reused by every chunk); the vertex shader derives (h, i, j) and
-// the corner from it, reads P with texelFetch, and places the quad exactly as shaders/render/attention-links.wgsl does (same
-// layout, widths, opacity and premultiplied blending), so the two pictures can be compared pixel by pixel.
+// float32 of [H, n, n], bit for bit in an RGBA8 texture (float-atlas.ts explains why not R32F). Each head's
+// links are two plain draws, as the WebGPU head view draws them: 2 vertices per link as LINES, where links
+// at most a pixel wide are 1-pixel lines, then 6 per link as TRIANGLES, where wider links are quads; each
+// draw moves the other kind's links off screen in its vertex shader (WebGL has no GPU-side compaction).
+// regl 2 instances only through ANGLE_instanced_arrays, which WebGL2 does not list, and regl's checks
+// refuse gl_VertexID (it is reported as an attribute it was not given), so each vertex carries its index as
+// a float attribute (exact below 2^24: links are drawn in chunks of at most 2^21, one static index buffer
+// reused by every chunk); the vertex shader derives (h, i, j) and the corner from it, reads P with
+// texelFetch, and places the line exactly as shaders/render/attention-links.wgsl does (same layout, widths,
+// opacity, hairlines and premultiplied blending, a later head over an earlier one), so the two pictures
+// can be compared pixel by pixel.
 import createREGL from 'regl';
 import type { DrawCommand, Regl } from 'regl';
 import { GlassboxError, invalidArgument } from '../../core/errors';
@@ -57,13 +61,14 @@ uniform vec2 viewport;
 uniform vec4 columns; // query x, key x, top, row
 uniform vec2 widths;  // min, max
 uniform int first_link;
+uniform int per_link; // 2: this draw makes the hairlines (LINES); 6: the wider links' quads (TRIANGLES)
 in float vertex;
 flat out vec4 colour;
 const int CORNER[6] = int[6](0, 1, 2, 1, 3, 2);
 void main() {
   int v = int(vertex + 0.5);
-  int link = first_link + v / 6;
-  int corner = CORNER[v - (v / 6) * 6];
+  int link = first_link + v / per_link;
+  int corner = per_link == 2 ? 2 * (v & 1) : CORNER[v - (v / 6) * 6];
   int per_head = tokens * tokens;
   int h = link / per_head;
   int within = link - h * per_head;
@@ -74,13 +79,15 @@ void main() {
   vec4 c = texelFetch(colours, ivec2(h, 0), 0);
   float alpha = clamp(p, 0.0, 1.0) * c.a;
   // As attention-links.wgsl: a link under half a step of the 8-bit drawing buffer changes no pixel.
-  if (!(p > 0.0) || alpha < 0.5 / 255.0) { gl_Position = vec4(2.0, 2.0, 0.0, 1.0); colour = vec4(0.0); return; }
+  float width = max(widths.x, min(p, 1.0) * widths.y);
+  bool hairline = width <= 1.0;
+  if (!(p > 0.0) || alpha < 0.5 / 255.0 || hairline != (per_link == 2)) { gl_Position = vec4(2.0, 2.0, 0.0, 1.0); colour = vec4(0.0); return; }
   vec2 a = vec2(columns.x, columns.z + float(i) * columns.w);
   vec2 e = vec2(columns.y, columns.z + float(j) * columns.w);
   vec2 along = e - a;
   vec2 normal = vec2(-along.y, along.x) / max(length(along), 1e-6);
-  float width = max(widths.x, min(p, 1.0) * widths.y);
-  vec2 pixel = (corner >= 2 ? e : a) + ((corner & 1) == 1 ? 0.5 : -0.5) * width * normal;
+  vec2 side = hairline ? vec2(0.0) : ((corner & 1) == 1 ? 0.5 : -0.5) * width * normal;
+  vec2 pixel = (corner >= 2 ? e : a) + side;
   vec2 ndc = pixel / viewport * 2.0 - 1.0;
   gl_Position = vec4(ndc.x, -ndc.y, 0.0, 1.0);
   colour = vec4(c.rgb * alpha, alpha);
@@ -117,10 +124,11 @@ export function createReglLinks(canvas: HTMLCanvasElement, options: ReglLinksOpt
   const clear = { color: [background[0], background[1], background[2], 1] as [number, number, number, number] };
   const props = { viewport: [1, 1], columns: [0, 0, 0, 0], widths: [options.minLineWidth ?? 1, options.lineWidth ?? 4] };
   const gutter = options.gutter ?? DEFAULT_GUTTER;
-  const chunk = Math.min(links, CHUNK_LINKS);
+  const perHead = tokens * tokens;
+  const chunk = Math.min(perHead, CHUNK_LINKS);
   const vertexIndex = regl.buffer({ data: Float32Array.from({ length: chunk * 6 }, (_, v) => v), usage: 'static' });
   const chunkProps = { first: 0, count: 0 };
-  const draw = regl({
+  const drawKind = (perLink: 2 | 6) => regl({
     vert: VERTEX,
     frag: FRAGMENT,
     uniforms: {
@@ -132,13 +140,15 @@ export function createReglLinks(canvas: HTMLCanvasElement, options: ReglLinksOpt
       columns: () => props.columns,
       widths: () => props.widths,
       first_link: () => chunkProps.first,
+      per_link: perLink,
     },
     attributes: { vertex: vertexIndex },
-    count: () => chunkProps.count * 6,
-    primitive: 'triangles',
+    count: () => chunkProps.count * perLink,
+    primitive: perLink === 2 ? 'lines' : 'triangles',
     depth: { enable: false },
     blend: { enable: true, func: { src: 'one', dst: 'one minus src alpha' } },
   }) as DrawCommand;
+  const draws = [drawKind(2), drawKind(6)]; // hairlines, then quads: "over" of one head's colour commutes
 
   return {
     upload(weights) {
@@ -154,11 +164,13 @@ export function createReglLinks(canvas: HTMLCanvasElement, options: ReglLinksOpt
       props.columns[2] = layout.top;
       props.columns[3] = layout.row;
       regl.clear(clear);
-      for (let first = 0; first < links; first += chunk) {
-        chunkProps.first = first;
-        chunkProps.count = Math.min(chunk, links - first);
-        draw();
-      }
+      for (let h = 0; h < heads; h++)
+        for (const draw of draws)
+          for (let first = h * perHead; first < (h + 1) * perHead; first += chunk) {
+            chunkProps.first = first;
+            chunkProps.count = Math.min(chunk, (h + 1) * perHead - first);
+            draw();
+          }
     },
     finish: () => finishGl(gl),
     readPixels: () => readGlPixels(gl),

@@ -2,12 +2,14 @@
 // 196,608 and 3,145,728), on two 512×512 canvases and a 512×512 SVG in one page, from the same P: random
 // causal softmax rows (seeded; above the diagonal exactly 0), line width max(1, 4·p) pixels, opacity p.
 //   ours: createHeadView: a compute pass lists the links that change a pixel (P > 0 and at least half a
-//         byte step of opacity), then one indirect draw whose vertex shader reads P from its GPU buffer
-//         (no upload, no readback). ours_ms: GPU time from timestamps (empty compute passes before and
+//         byte step of opacity), then two indirect draws per head, 1-pixel lines for links at most a pixel
+//         wide and quads for the rest, whose vertex shaders read P from its GPU buffer (no upload, no
+//         readback). ours_ms: GPU time from timestamps (empty compute passes before and
 //         after bracket both passes); ours wall: record → submit → onSubmittedWorkDone. ours_bytes: the
 //         list of drawn links (4 bytes a link) and the view's uniforms.
 //   regl: createReglLinks (WebGL2), fed from the CPU as WebGL must be: P uploaded as a texture every
-//         frame, 6 vertices per link in one draw, a 1-pixel readPixels to wait for the GL. Wall clock.
+//         frame; per head, 2 vertices per link as LINES (the hairlines) and 6 as TRIANGLES (the wider
+//         links), the other kind moved off screen; a 1-pixel readPixels to wait for the GL. Wall clock.
 //   svg:  the BertViz way: one <line> per nonzero link (the zeros above the diagonal are left out, which
 //         favours SVG: BertViz draws them at opacity 0), stroke-width and stroke-opacity set per line from
 //         P each frame (alternating between two P so that every frame changes), then two

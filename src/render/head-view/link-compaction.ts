@@ -1,7 +1,7 @@
 // The compute passes before every link draw (shaders/compute/link-compaction.wgsl): the links that will be
 // drawn, hairlines and wider links listed apart, each in order, and two indirect draws' arguments per
-// group, so that the vertex stage runs for those links only. Recorded every draw, in the draw's own encoder: the weights may have changed in place since the
-// last frame, and nothing is read back.
+// group, so that the vertex stage runs for those links only. Recorded every draw, in the draw's own
+// encoder: the weights may have changed in place since the last frame, and nothing is read back.
 import type { Engine } from '../../core/engine';
 import { grid2d, GrowingBuffer } from '../../kernels/kernel-bindings';
 import type { LinkPipelines } from './link-pipelines';
@@ -25,8 +25,8 @@ const DRAW_ARGS_BYTES = 16;
 export interface LinkCompaction {
   /**
    * The draws' buffer, with room for `groups` groups (a new buffer after it grows): the counts (hairlines,
-   * wider links) in u32 0..1, then group g's hairlines' drawIndirect arguments at `hairlineDraw(g)` and its
-   * wider links' 16 bytes later.
+   * wider links) in u32 0..1, then group g's drawIndirect arguments: its hairlines' at `hairlineDraw(g)`,
+   * its wider links' at `widerDraw(g)`.
    */
   drawsFor(groups: number): GPUBuffer;
   /**
@@ -114,7 +114,12 @@ export function createLinkCompaction(engine: Engine, pipelines: LinkPipelines, l
   };
 }
 
-/** Byte offset in `draws` of group g's hairlines' drawIndirect arguments (its wider links' follow). */
+/** Byte offset in `draws` of group g's hairlines' drawIndirect arguments. */
 export function hairlineDraw(group: number): number {
   return DRAWS_HEADER_BYTES + 2 * DRAW_ARGS_BYTES * group;
+}
+
+/** Byte offset in `draws` of group g's wider links' drawIndirect arguments. */
+export function widerDraw(group: number): number {
+  return hairlineDraw(group) + DRAW_ARGS_BYTES;
 }

@@ -6,7 +6,7 @@ import type { Engine } from '../../core/engine';
 import { DeviceLimitError, formatBytes, invalidArgument } from '../../core/errors';
 import type { GpuTensor } from '../../memory/gpu-tensor';
 import { UniformBuffer } from '../../memory/uniforms';
-import { createLinkCompaction, hairlineDraw } from './link-compaction';
+import { createLinkCompaction, hairlineDraw, widerDraw } from './link-compaction';
 import { LINKS_UNIFORMS, linkPipelines } from './link-pipelines';
 import { clearingPass } from '../clearing-pass';
 
@@ -92,7 +92,7 @@ export function createLinkPass(
       pass.setPipeline(hairlines);
       pass.drawIndirect(draws, hairlineDraw(g)); // 2 vertices per drawn hairline
       pass.setPipeline(quads);
-      pass.drawIndirect(draws, hairlineDraw(g) + 16); // 6 vertices per drawn wider link
+      pass.drawIndirect(draws, widerDraw(g)); // 6 vertices per drawn wider link
     }
   }
 

@@ -109,6 +109,7 @@ export {
   DEFAULT_TV_EPSILON,
   type RegularizerTerm,
   type RegularizerIo,
+  type SlottedTerm,
   type OptvisRegularizers,
 } from './kernels/optvis-regularizers';
 export {

@@ -1,35 +1,45 @@
-// Image regularizers for feature inversion and activation maximization (Mahendran & Vedaldi 2015): each
-// entry point adds weight · ∂R/∂x into `grad` in place and leaves R (unweighted) in values[value_slot].
+// Image regularizers for feature inversion and activation maximization (Mahendran & Vedaldi 2015): one pass
+// adds Σ_k weight_k · ∂R_k/∂x into `grad` in place for up to one term of each kind, and leaves each R_k
+// (unweighted) in values[slot_k].
 //
-//   total_variation  R = Σ_{n,i,j,c} T_nijc,  T = (a² + b² + ε)^{β/2},
+//   total variation  R = Σ_{n,i,j,c} T_nijc,  T = (a² + b² + ε)^{β/2},
 //                    a = x[n,i,j+1,c] − x[n,i,j,c],  b = x[n,i+1,j,c] − x[n,i,j,c].
 //                    Boundary: a difference whose neighbour lies outside the image is dropped (taken as 0);
 //                    the last pixel of each image (i = H−1, j = W−1) has none left and no term at all.
 //                    Images of a batch never touch each other. ε (≥ 0) keeps the gradient finite at a = b = 0
 //                    when β < 2; where a² + b² + ε is exactly 0 the term and its derivative are taken as 0.
-//   alpha_norm       R = Σ |x|^α, ∂R/∂x = α |x|^{α−1} sign(x)  (exponent = α ≥ 1).
-//   l2               R = Σ x², ∂R/∂x = 2x.
+//   α-norm           R = Σ |x|^α, ∂R/∂x = α |x|^{α−1} sign(x)  (α ≥ 1).
+//   L2               R = Σ x², ∂R/∂x = 2x.
 //
-// Inputs:  x [N, H, W, C] float32 (NHWC, dense), read only; `grad` the same shape, read and written.
-// Output:  grad[e] += weight · ∂R/∂x[e] for every e < count (each element by exactly one thread, so the
-//          result is deterministic); nothing is written to grad when weight is 0 (value only).
-//          partials[g] = Σ of workgroup g's 256 terms; `sum_partials` (one workgroup, dispatched right after)
-//          sums them into values[value_slot]. Two passes instead of fixed-point atomics: the terms range over
-//          many orders of magnitude (|x|^6), which no fixed scale holds, and a tree sum is deterministic with
-//          a relative error of about log2(count)·2^-24.
-// Cost:    one thread per element: TV reads 7 neighbours (cached), the others one value; memory bound.
+// Inputs:  x [N, H, W, C] float32 (NHWC, dense), read only; `grad` the same shape, read and written; the
+//          terms in `params`: a kind is absent when its slot is ABSENT.
+// Output:  grad[e] += Σ over present terms of nonzero weight of weight · ∂R/∂x[e], for every e < count (each
+//          element by exactly one thread, so the result is deterministic); nothing is written to grad when
+//          every present weight is 0 (values only, and no 0 · ∞ where a derivative overflows).
+//          partials[k·groups + g] = Σ of workgroup g's 256 terms of kind k; `sum_partials` (one workgroup per
+//          kind, dispatched right after) sums them into values[slot_k]. Two passes instead of fixed-point
+//          atomics: the terms range over many orders of magnitude (|x|^6), which no fixed scale holds, and a
+//          tree sum is deterministic with a relative error of about log2(count)·2^-24.
+// Cost:    one thread per element for all the terms together (on SwiftShader a dispatch costs about as much
+//          as a small image's arithmetic, so terms are not dispatched one by one): TV reads 7 neighbours
+//          (cached), the others one value; memory bound.
 
 struct Params {
   count: u32,       // N·H·W·C
   height: u32,
   width: u32,
   channels: u32,
-  groups: u32,      // workgroups that hold elements: ceil(count / 256), also the number of partials
+  groups: u32,      // workgroups that hold elements: ceil(count / 256), also the number of partials per kind
   groups_x: u32,    // workgroup g = id.y · groups_x + id.x
-  weight: f32,
-  exponent: f32,    // β for total_variation, α for alpha_norm
-  epsilon: f32,
-  value_slot: u32,
+  tv_slot: u32,     // ABSENT: no total variation term
+  tv_weight: f32,
+  tv_beta: f32,
+  tv_epsilon: f32,
+  alpha_slot: u32,  // ABSENT: no α-norm term
+  alpha_weight: f32,
+  alpha: f32,
+  l2_slot: u32,     // ABSENT: no L2 term
+  l2_weight: f32,
 }
 
 @group(0) @binding(0) var<storage, read_write> grad: array<f32>;
@@ -40,6 +50,11 @@ struct Params {
 
 const WORKGROUP_SIZE: u32 = 256u;
 const LARGEST_INTEGER_EXPONENT: f32 = 64.0;
+const ABSENT: u32 = 0xffffffffu;
+// The kinds' rows of `partials`, and the workgroups of `sum_partials`.
+const TV: u32 = 0u;
+const ALPHA: u32 = 1u;
+const L2: u32 = 2u;
 
 // base^exponent for base ≥ 0. Integer exponents (α = 6, β/2 − 1 = 0) multiply exactly by squaring, which is
 // more accurate than pow's exp2(y·log2(x)); 0^y is taken as 0 for y ≠ 0 (the subgradient choice at 0).
@@ -64,12 +79,6 @@ fn power(base: f32, exponent: f32) -> f32 {
   return pow(base, exponent);
 }
 
-fn accumulate(e: u32, derivative: f32) {
-  if (params.weight != 0.0) {
-    grad[e] += params.weight * derivative;
-  }
-}
-
 // The differences (a, b) of element e at image position (row, col), 0 where the neighbour is missing.
 fn differences(e: u32, row: u32, col: u32) -> vec2<f32> {
   let v = x[e];
@@ -85,88 +94,120 @@ fn differences(e: u32, row: u32, col: u32) -> vec2<f32> {
 
 // dT/d(a²+b²) · 2 = β (a² + b² + ε)^{β/2 − 1}: the factor each difference is multiplied by in the gradient.
 fn tv_slope(d: vec2<f32>) -> f32 {
-  if (params.exponent == 2.0) {
+  if (params.tv_beta == 2.0) {
     return 2.0;
   }
-  return params.exponent * power(dot(d, d) + params.epsilon, 0.5 * params.exponent - 1.0);
+  return params.tv_beta * power(dot(d, d) + params.tv_epsilon, 0.5 * params.tv_beta - 1.0);
 }
 
 fn tv_term(d: vec2<f32>, row: u32, col: u32) -> f32 {
   if (row + 1u == params.height && col + 1u == params.width) {
     return 0.0;
   }
-  let s = dot(d, d) + params.epsilon;
-  return select(power(s, 0.5 * params.exponent), s, params.exponent == 2.0);
+  let s = dot(d, d) + params.tv_epsilon;
+  return select(power(s, 0.5 * params.tv_beta), s, params.tv_beta == 2.0);
 }
 
-@compute @workgroup_size(256)
-fn total_variation(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) local_index: u32) {
-  let g = group.y * params.groups_x + group.x;
-  if (g >= params.groups) {
-    return;
+// T of element e and ∂R/∂x[e]: its own term's share and its left and upper neighbours'.
+fn total_variation(e: u32) -> vec2<f32> {
+  let pixel = e / params.channels;
+  let col = pixel % params.width;
+  let row = (pixel / params.width) % params.height;
+  let own = differences(e, row, col);
+  // x[e] enters its own term through −a − b, its left neighbour's through +a, the one above's through +b.
+  var derivative = -tv_slope(own) * (own.x + own.y);
+  if (col > 0u) {
+    let left = differences(e - params.channels, row, col - 1u);
+    derivative += tv_slope(left) * left.x;
   }
-  let e = g * WORKGROUP_SIZE + local_index;
-  var value = 0.0;
-  if (e < params.count) {
-    let pixel = e / params.channels;
-    let col = pixel % params.width;
-    let row = (pixel / params.width) % params.height;
-    let own = differences(e, row, col);
-    value = tv_term(own, row, col);
-    // x[e] enters its own term through −a − b, its left neighbour's through +a, the one above's through +b.
-    var derivative = -tv_slope(own) * (own.x + own.y);
-    if (col > 0u) {
-      let left = differences(e - params.channels, row, col - 1u);
-      derivative += tv_slope(left) * left.x;
-    }
-    if (row > 0u) {
-      let up = differences(e - params.width * params.channels, row - 1u, col);
-      derivative += tv_slope(up) * up.y;
-    }
-    accumulate(e, derivative);
+  if (row > 0u) {
+    let up = differences(e - params.width * params.channels, row - 1u, col);
+    derivative += tv_slope(up) * up.y;
   }
-  finish_group(g, local_index, value);
+  return vec2<f32>(tv_term(own, row, col), derivative);
 }
 
-@compute @workgroup_size(256)
-fn alpha_norm(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) local_index: u32) {
-  let g = group.y * params.groups_x + group.x;
-  if (g >= params.groups) {
-    return;
-  }
-  let e = g * WORKGROUP_SIZE + local_index;
-  var value = 0.0;
-  if (e < params.count) {
-    let v = x[e];
-    let magnitude = abs(v);
-    let lower = power(magnitude, params.exponent - 1.0);  // |x|^{α−1}
-    value = lower * magnitude;
-    accumulate(e, params.exponent * lower * sign(v));
-  }
-  finish_group(g, local_index, value);
+// |x|^α and its derivative.
+fn alpha_norm(v: f32) -> vec2<f32> {
+  let magnitude = abs(v);
+  let lower = power(magnitude, params.alpha - 1.0); // |x|^{α−1}
+  return vec2<f32>(lower * magnitude, params.alpha * lower * sign(v));
 }
 
-@compute @workgroup_size(256)
-fn l2(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) local_index: u32) {
-  let g = group.y * params.groups_x + group.x;
-  if (g >= params.groups) {
-    return;
-  }
-  let e = g * WORKGROUP_SIZE + local_index;
-  var value = 0.0;
-  if (e < params.count) {
-    let v = x[e];
-    value = v * v;
-    accumulate(e, 2.0 * v);
-  }
-  finish_group(g, local_index, value);
-}
-
-// One workgroup: values[value_slot] = Σ partials[0 .. groups).
-@compute @workgroup_size(256)
-fn sum_partials(@builtin(local_invocation_index) local_index: u32) {
-  let total = partials_total(local_index);
+// Workgroup g's sum of `value` into the row of kind `kind`; every thread calls it (it holds barriers).
+fn finish_kind(kind: u32, g: u32, local_index: u32, value: f32) {
+  let total = workgroup_sum(local_index, value);
   if (local_index == 0u) {
-    values[params.value_slot] = total;
+    partials[kind * params.groups + g] = total;
+  }
+}
+
+@compute @workgroup_size(256)
+fn regularize(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) local_index: u32) {
+  let g = group.y * params.groups_x + group.x;
+  if (g >= params.groups) {
+    return;
+  }
+  let e = g * WORKGROUP_SIZE + local_index;
+  var tv = vec2<f32>(0.0);
+  var alpha = vec2<f32>(0.0);
+  var l2 = vec2<f32>(0.0);
+  if (e < params.count) {
+    // A term of weight 0 adds nothing, not even 0 · ∞ where its derivative overflows.
+    var derivative = 0.0;
+    var written = false;
+    if (params.tv_slot != ABSENT) {
+      tv = total_variation(e);
+      if (params.tv_weight != 0.0) {
+        derivative += params.tv_weight * tv.y;
+        written = true;
+      }
+    }
+    if (params.alpha_slot != ABSENT) {
+      alpha = alpha_norm(x[e]);
+      if (params.alpha_weight != 0.0) {
+        derivative += params.alpha_weight * alpha.y;
+        written = true;
+      }
+    }
+    if (params.l2_slot != ABSENT) {
+      let v = x[e];
+      l2 = vec2<f32>(v * v, 2.0 * v);
+      if (params.l2_weight != 0.0) {
+        derivative += params.l2_weight * l2.y;
+        written = true;
+      }
+    }
+    if (written) {
+      grad[e] += derivative;
+    }
+  }
+  // The slots are uniform: every thread of the workgroup takes the same branches to the barriers.
+  if (params.tv_slot != ABSENT) {
+    finish_kind(TV, g, local_index, tv.x);
+  }
+  if (params.alpha_slot != ABSENT) {
+    finish_kind(ALPHA, g, local_index, alpha.x);
+  }
+  if (params.l2_slot != ABSENT) {
+    finish_kind(L2, g, local_index, l2.x);
+  }
+}
+
+// Workgroup k: values[slot_k] = Σ partials[k·groups .. (k + 1)·groups), for each present kind k.
+@compute @workgroup_size(256)
+fn sum_partials(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) local_index: u32) {
+  let kind = group.x;
+  let slot = array<u32, 3>(params.tv_slot, params.alpha_slot, params.l2_slot)[kind];
+  if (slot == ABSENT) {
+    return;
+  }
+  var value = 0.0;
+  for (var p = local_index; p < params.groups; p += WORKGROUP_SIZE) {
+    value += partials[kind * params.groups + p];
+  }
+  let total = workgroup_sum(local_index, value);
+  if (local_index == 0u) {
+    values[slot] = total;
   }
 }

@@ -1,5 +1,6 @@
 // Kernel wrapper for shaders/compute/optvis-regularizers.wgsl: total variation, α-norm and L2 gradients
 // added in place into a gradient buffer, each term's value R left in a slot of `values` for the loss curve.
+// Terms go to the GPU together, one of each kind per pass: two dispatches however many terms.
 import partialSumsWgsl from '../../shaders/common/partial-sums.wgsl?raw';
 import regularizersWgsl from '../../shaders/compute/optvis-regularizers.wgsl?raw';
 import type { Engine } from '../core/engine';
@@ -18,6 +19,12 @@ export type RegularizerTerm =
   | { kind: 'alphaNorm'; weight: number; alpha?: number }
   | { kind: 'l2'; weight: number };
 
+/** A term and the slot of `values` its R lands in. */
+export interface SlottedTerm {
+  term: RegularizerTerm;
+  valueSlot: number;
+}
+
 /** The tensors of one regularizer encode: the image `x` is read, its gradient `grad` is added into. */
 export interface RegularizerIo {
   /** Gradient, same shape as x: receives += weight · ∂R/∂x. */
@@ -33,9 +40,15 @@ export interface RegularizerIo {
 export interface OptvisRegularizers {
   /**
    * Records the term's pass and the sum of its partials into `encoder`; R lands in values[valueSlot].
-   * Up to `uniformSlots` encodes (all terms together) may share one submit.
+   * Up to `uniformSlots` passes (encodes, and encodeTerms' passes) may share one submit.
    */
   encode(encoder: GPUCommandEncoder, io: RegularizerIo, term: RegularizerTerm, valueSlot?: number): void;
+  /**
+   * Records every term into `encoder` in as few passes as it can: one for up to one term of each kind (two
+   * dispatches), another for a second term of a kind, and so on. Each R lands in its own valueSlot; the
+   * gradient gets the sum of all λ·∂R/∂x.
+   */
+  encodeTerms(encoder: GPUCommandEncoder, io: RegularizerIo, terms: readonly SlottedTerm[]): void;
   /** float32 [valueSlots]: R of the last term encoded into each slot (unweighted). */
   readonly values: GPUBuffer;
   readonly valueSlots: number;
@@ -84,7 +97,36 @@ export function resolveTerm(term: RegularizerTerm): ResolvedTerm {
 
 const WORKGROUP_SIZE = 256;
 const PARAMS = uniformLayout(regularizersWgsl, 'Params');
-const ENTRY_POINTS = { totalVariation: 'total_variation', alphaNorm: 'alpha_norm', l2: 'l2' } as const;
+/** ABSENT in the WGSL: a kind with no term in a pass. */
+const ABSENT = 0xffffffff;
+/** The kinds, in the order of their rows of partials (TV, ALPHA, L2 in the WGSL). */
+const KINDS = ['totalVariation', 'alphaNorm', 'l2'] as const;
+
+/** The Params fields of one pass's terms: at most one of each kind, the others ABSENT. */
+function termFields(pass: readonly (readonly [ResolvedTerm, number])[]): Record<string, number> {
+  const fields: Record<string, number> = {
+    tv_slot: ABSENT, tv_weight: 0, tv_beta: 0, tv_epsilon: 0,
+    alpha_slot: ABSENT, alpha_weight: 0, alpha: 0,
+    l2_slot: ABSENT, l2_weight: 0,
+  };
+  for (const [term, slot] of pass) {
+    if (term.kind === 'totalVariation') Object.assign(fields, { tv_slot: slot, tv_weight: term.weight, tv_beta: term.exponent, tv_epsilon: term.epsilon });
+    else if (term.kind === 'alphaNorm') Object.assign(fields, { alpha_slot: slot, alpha_weight: term.weight, alpha: term.exponent });
+    else Object.assign(fields, { l2_slot: slot, l2_weight: term.weight });
+  }
+  return fields;
+}
+
+/** Terms split into passes of at most one term of each kind, in order. */
+function passesOf(terms: readonly (readonly [ResolvedTerm, number])[]): (readonly [ResolvedTerm, number])[][] {
+  const passes: (readonly [ResolvedTerm, number])[][] = [];
+  for (const entry of terms) {
+    const pass = passes.find((p) => p.every(([term]) => term.kind !== entry[0].kind));
+    if (pass) pass.push(entry);
+    else passes.push([entry]);
+  }
+  return passes;
+}
 
 function buildPipelines(device: GPUDevice) {
   const module = shaderModule(device, 'OptvisRegularizers.module', [partialSumsWgsl, regularizersWgsl]);
@@ -101,13 +143,7 @@ function buildPipelines(device: GPUDevice) {
   const layout = device.createPipelineLayout({ label: 'OptvisRegularizers.layout', bindGroupLayouts: [bindGroupLayout] });
   const pipeline = (entryPoint: string) =>
     device.createComputePipeline({ label: `OptvisRegularizers.${entryPoint}`, layout, compute: { module, entryPoint } });
-  return {
-    bindGroupLayout,
-    totalVariation: pipeline(ENTRY_POINTS.totalVariation),
-    alphaNorm: pipeline(ENTRY_POINTS.alphaNorm),
-    l2: pipeline(ENTRY_POINTS.l2),
-    sumPartials: pipeline('sum_partials'),
-  };
+  return { bindGroupLayout, regularize: pipeline('regularize'), sumPartials: pipeline('sum_partials') };
 }
 
 /**
@@ -131,7 +167,7 @@ export function createOptvisRegularizers(engine: Engine, options: OptvisRegulari
 
   // Bind groups over an outgrown partials buffer are dropped with it.
   const partials = new GrowingBuffer(engine, `${label}.partials`, GPUBufferUsage.STORAGE, () => (groups = new WeakMap()));
-  const partialsFor = (count: number) => partials.atLeast(Math.ceil(count / WORKGROUP_SIZE) * 4);
+  const partialsFor = (count: number) => partials.atLeast(KINDS.length * Math.ceil(count / WORKGROUP_SIZE) * 4);
 
   function bindGroupFor(grad: GPUBuffer, x: GPUBuffer, partialBuffer: GPUBuffer): GPUBindGroup {
     let byX = groups.get(grad);
@@ -154,42 +190,42 @@ export function createOptvisRegularizers(engine: Engine, options: OptvisRegulari
     return group;
   }
 
-  return {
-    values,
-    valueSlots,
-    encode(encoder, io, term, valueSlot = 0) {
-      const resolved = resolveTerm(term);
-      const shape = checkIo(label, io);
+  function encodeTerms(encoder: GPUCommandEncoder, io: RegularizerIo, terms: readonly SlottedTerm[]): void {
+    const resolved = terms.map(({ term, valueSlot }) => {
       invalidArgument(
         Number.isInteger(valueSlot) && valueSlot >= 0 && valueSlot < valueSlots,
         () => `${label}: valueSlot must be an integer in [0, ${valueSlots}); got ${valueSlot}.`,
       );
-      const count = io.x.size;
-      assertBindingFits(label, 'x', io.x.buffer.size, engine.limits);
-      assertBindingFits(label, 'grad', io.grad.buffer.size, engine.limits);
-      const groupCount = Math.ceil(count / WORKGROUP_SIZE);
-      const [groupsX, groupsY] = grid2d(groupCount);
+      return [resolveTerm(term), valueSlot] as const;
+    });
+    const shape = checkIo(label, io);
+    if (resolved.length === 0) return;
+    const count = io.x.size;
+    assertBindingFits(label, 'x', io.x.buffer.size, engine.limits);
+    assertBindingFits(label, 'grad', io.grad.buffer.size, engine.limits);
+    const groupCount = Math.ceil(count / WORKGROUP_SIZE);
+    const [groupsX, groupsY] = grid2d(groupCount);
+    const group = bindGroupFor(io.grad.buffer, io.x.buffer, partialsFor(count));
+    const pass = encoder.beginComputePass({ label: `${label}.pass` });
+    for (const terms of passesOf(resolved)) {
       const offset = ring.push({
-        count,
-        height: shape.height,
-        width: shape.width,
-        channels: shape.channels,
-        groups: groupCount,
-        groups_x: groupsX,
-        weight: resolved.weight,
-        exponent: resolved.exponent,
-        epsilon: resolved.epsilon,
-        value_slot: valueSlot,
+        count, height: shape.height, width: shape.width, channels: shape.channels, groups: groupCount, groups_x: groupsX,
+        ...termFields(terms),
       });
-      const group = bindGroupFor(io.grad.buffer, io.x.buffer, partialsFor(count));
-      const pass = encoder.beginComputePass({ label: `${label}.${resolved.kind}.pass` });
       pass.setBindGroup(0, group, [offset]);
-      pass.setPipeline(pipelines[resolved.kind]);
+      pass.setPipeline(pipelines.regularize);
       pass.dispatchWorkgroups(groupsX, groupsY);
       pass.setPipeline(pipelines.sumPartials);
-      pass.dispatchWorkgroups(1);
-      pass.end();
-    },
+      pass.dispatchWorkgroups(KINDS.length);
+    }
+    pass.end();
+  }
+
+  return {
+    values,
+    valueSlots,
+    encode: (encoder, io, term, valueSlot = 0) => encodeTerms(encoder, io, [{ term, valueSlot }]),
+    encodeTerms,
     destroy() {
       ring.destroy();
       values.destroy();

@@ -80,7 +80,7 @@ export async function createStepper(engine: Engine, config: StepperConfig): Prom
       : createSgdState(engine, params.params, { ...spec, label: `${label}.sgd` }));
     // Every term's value, then the optimizer's status: assembled each step, read in one piece by readLoss.
     const loss = own(engine.createBuffer({ label: `${label}.loss`, size: (termCount + 2) * 4, usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST }));
-    const imageTerms = compiled.image.map(({ index, weight, term }) => ({ index, term: regularizerTerm(term, weight) }));
+    const imageTerms = compiled.image.map(({ index, weight, term }) => ({ valueSlot: index, term: regularizerTerm(term, weight) }));
     const featureSlots = new Set(compiled.layers.flatMap((l) => l.terms.map((t) => t.index)));
 
     let random = uniformSource(seed ^ 0x5bd1e995);
@@ -119,7 +119,7 @@ export async function createStepper(engine: Engine, config: StepperConfig): Prom
       try {
         submit('update', (encoder) => {
           encoder.copyBufferToBuffer(gradFromTf.buffer, 0, gradImage.buffer, 0, gradImage.byteLength);
-          for (const { index, term } of imageTerms) regularizers.encode(encoder, { grad: gradImage, x: params.image }, term, index);
+          regularizers.encodeTerms(encoder, { grad: gradImage, x: params.image }, imageTerms);
           params.encodeBackward(encoder, gradImage, gradParams);
           optimizer.step(encoder, gradParams);
           params.encodeForward(encoder); // the image of the new parameters: what a view draws next

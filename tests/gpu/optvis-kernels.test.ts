@@ -141,6 +141,73 @@ describe('regularizer kernels against the float64 reference', () => {
     }
   });
 
+  it('encodeTerms: every term together (a second TV in a second pass), each R in its slot, grad gets their sum', async () => {
+    const shape = [2, 13, 11, 3];
+    const n = shape.reduce((a, b) => a * b);
+    const x0 = randomFloats(n, 4100, 1.2);
+    const g0 = randomFloats(n, 4101, 3);
+    const x = guarded(x0, shape, 'test.x');
+    const grad = guarded(g0, shape, 'test.grad');
+    const terms: { term: RegularizerTerm; valueSlot: number }[] = [
+      { term: { kind: 'totalVariation', weight: 2, beta: 1.5, epsilon: 1e-4 }, valueSlot: 3 },
+      { term: { kind: 'alphaNorm', weight: 0.25 }, valueSlot: 0 },
+      { term: { kind: 'l2', weight: -1.5 }, valueSlot: 4 },
+      { term: { kind: 'totalVariation', weight: 0.7 }, valueSlot: 1 },
+    ];
+    const regularizers = createOptvisRegularizers(engine(), { valueSlots: 6 });
+    try {
+      engine().device.queue.writeBuffer(regularizers.values, 0, new Float32Array(6).fill(NaN));
+      await engine().run('test.terms', (encoder) => regularizers.encodeTerms(encoder, { grad, x }, terms));
+      const [got, values] = await Promise.all([readAll(grad.buffer), readAll(regularizers.values)]);
+      const wants = terms.map(({ term }) => referenceOf(term, x0, shape));
+      let worst = 0;
+      for (let e = 0; e < n; e++) {
+        const steps = terms.map(({ term }, k) => term.weight * wants[k]!.gradient[e]!);
+        const sum = steps.reduce((a, b) => a + b, 0);
+        const scale = Math.max(1, Math.abs(g0[e]!) + steps.reduce((a, b) => a + Math.abs(b), 0));
+        worst = Math.max(worst, Math.abs(got[e]! - (g0[e]! + sum)) / scale);
+      }
+      expect(worst, 'worst relative gradient error').toBeLessThanOrEqual(GRADIENT_TOLERANCE);
+      expect(got.subarray(n).every((v) => v === GUARD_VALUE), 'grad written past its end').toBe(true);
+      terms.forEach(({ valueSlot }, k) => {
+        const want = wants[k]!.value;
+        expect(Math.abs(values[valueSlot]! - want), `slot ${valueSlot}: R ${values[valueSlot]} vs ${want}`).toBeLessThanOrEqual(VALUE_TOLERANCE * want);
+      });
+      expect(Number.isNaN(values[2]!) && Number.isNaN(values[5]!), 'slots of no term touched').toBe(true);
+    } finally {
+      regularizers.destroy();
+      x.destroy();
+      grad.destroy();
+    }
+  });
+
+  it('encodeTerms: a weight-0 term beside weighted ones adds no 0 · ∞ to grad', async () => {
+    const shape = [6, 5, 2];
+    const x0 = randomFloats(60, 4200);
+    x0[7] = 1e30; // |x|^5 overflows: the α-norm's derivative there is ∞
+    const g0 = randomFloats(60, 4201);
+    const x = tensorFromArray(engine(), x0, shape);
+    const grad = tensorFromArray(engine(), g0, shape);
+    const regularizers = createOptvisRegularizers(engine(), { valueSlots: 2 });
+    try {
+      await engine().run('test.termsValueOnly', (encoder) =>
+        regularizers.encodeTerms(encoder, { grad, x }, [
+          { term: { kind: 'alphaNorm', weight: 0 }, valueSlot: 0 },
+          { term: { kind: 'l2', weight: 0.5 }, valueSlot: 1 },
+        ]),
+      );
+      const got = await grad.read();
+      const want = Array.from(g0, (g, e) => g + Math.fround(0.5 * Math.fround(2 * x0[e]!)));
+      expect(got.every(Number.isFinite), 'grad is finite').toBe(true);
+      expect(maxAbsDifference(got.filter((_, e) => e !== 7), want.filter((_, e) => e !== 7))).toBeLessThanOrEqual(1e-6);
+      expect((await readAll(regularizers.values))[0]).toBe(Infinity);
+    } finally {
+      regularizers.destroy();
+      x.destroy();
+      grad.destroy();
+    }
+  });
+
   it('one object serves images of several sizes (its partials buffer grows, bind groups follow)', async () => {
     const regularizers = createOptvisRegularizers(engine(), { valueSlots: 3 });
     const shapes = [[3, 4, 2], [40, 30, 3], [5, 5, 1]];

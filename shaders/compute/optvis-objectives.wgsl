@@ -1,4 +1,4 @@
-// Feature objectives for activation maximization and feature inversion: each entry point writes
+// Feature objectives for activation maximization and feature inversion: each objective writes
 // dL/dh · weight into `grad` (the upstream gradient later handed to tfjs for the vector-Jacobian product
 // through the model) and leaves L (unweighted) in values[value_slot]. Every objective is a loss to
 // minimize; Lucid's maximized objectives carry a minus sign here.
@@ -13,15 +13,18 @@
 // Inputs:  h (the layer's activations, dense NHWC or NCHW, read through the element strides), target_h
 //          (feature_match only; other entry points get h bound again; same shape and layout as h), read only.
 // Output:  grad[e] for every e < count: overwritten (mode 1), += (mode 2), or untouched (mode 0, value
-//          only); each element by exactly one thread, so results are deterministic. partials[g] = Σ of
-//          workgroup g's terms; `sum_partials` (one workgroup, dispatched right after) leaves
+//          only); each element by exactly one thread, so results are deterministic. partials[t] = Σ of
+//          thread t's run of terms; `sum_partials` (one workgroup, dispatched right after) leaves
 //          value_scale · Σ partials in values[value_slot] (shaders/common/partial-sums.wgsl).
-// Cost:    one thread per element, 1–2 loads and at most 1 load + 1 store of grad; memory bound.
+// Pipelines: one per objective, from the entry point `objective` with the override OBJECTIVE set (the other
+//          objectives' branches compiled away).
+// Cost:    one thread per run of RUN elements, 1–2 loads and at most 1 load + 1 store of grad per element;
+//          memory bound. No barriers in the first pass.
 
 struct Params {
   count: u32,          // N·H·W·C
-  groups: u32,         // ceil(count / 256): workgroups holding elements, and partials
-  groups_x: u32,       // workgroup g = id.y · groups_x + id.x
+  runs: u32,           // threads of the first pass, ceil(count / RUN), and partials
+  groups_x: u32,       // workgroup g = id.y · groups_x + id.x, of THREADS threads
   channels: u32,
   stride_channel: u32, // element strides of the layout: channel of e = (e / stride_channel) % channels
   stride_batch: u32,   // H·W·C
@@ -40,7 +43,11 @@ struct Params {
 @group(0) @binding(4) var<storage, read> target_h: array<f32>;  // `target` is a reserved word
 @group(0) @binding(5) var<uniform> params: Params;
 
-const WORKGROUP_SIZE: u32 = 256u;
+const THREADS: u32 = 64u;
+const FEATURE_MATCH: u32 = 0u; // the values of OBJECTIVE (KINDS' order in optvis-objectives.ts)
+const CHANNEL: u32 = 1u;
+const NEURON: u32 = 2u;
+override OBJECTIVE: u32;
 const MODE_VALUE_ONLY: u32 = 0u;
 const MODE_OVERWRITE: u32 = 1u;
 
@@ -58,78 +65,50 @@ fn write_gradient(e: u32, selected: bool, derivative: f32) {
   }
 }
 
-fn group_index(group: vec3<u32>) -> u32 {
-  return group.y * params.groups_x + group.x;
+// Element e's term, its gradient written.
+fn element_term(e: u32) -> f32 {
+  switch OBJECTIVE {
+    case FEATURE_MATCH: {
+      let d = h[e] - target_h[e];
+      write_gradient(e, true, d);
+      return d * d;
+    }
+    case CHANNEL: {
+      let selected = (e / params.stride_channel) % params.channels == params.channel;
+      write_gradient(e, selected, 1.0);
+      return select(0.0, h[e], selected);
+    }
+    case NEURON: {
+      let selected = e % params.stride_batch == params.position;
+      write_gradient(e, selected, 1.0);
+      return select(0.0, h[e], selected);
+    }
+    default: { // deep dream
+      let v = h[e];
+      write_gradient(e, true, v);
+      return v * v;
+    }
+  }
 }
 
-@compute @workgroup_size(256)
-fn feature_match(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) local_index: u32) {
-  let g = group_index(group);
-  if (g >= params.groups) {
+@compute @workgroup_size(THREADS)
+fn objective(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) local_index: u32) {
+  let t = (group.y * params.groups_x + group.x) * THREADS + local_index;
+  if (t >= params.runs) {
     return;
   }
-  let e = g * WORKGROUP_SIZE + local_index;
-  var term = 0.0;
-  if (e < params.count) {
-    let d = h[e] - target_h[e];
-    term = d * d;
-    write_gradient(e, true, d);
+  var sum = Compensated(0.0, 0.0);
+  let run = run_range(t, params.count);
+  for (var e = run.x; e < run.y; e++) {
+    sum = compensated_add(sum, element_term(e));
   }
-  finish_group(g, local_index, term);
+  partials[t] = compensated_total(sum);
 }
 
-@compute @workgroup_size(256)
-fn channel(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) local_index: u32) {
-  let g = group_index(group);
-  if (g >= params.groups) {
-    return;
-  }
-  let e = g * WORKGROUP_SIZE + local_index;
-  var term = 0.0;
-  if (e < params.count) {
-    let selected = (e / params.stride_channel) % params.channels == params.channel;
-    term = select(0.0, h[e], selected);
-    write_gradient(e, selected, 1.0);
-  }
-  finish_group(g, local_index, term);
-}
-
-@compute @workgroup_size(256)
-fn neuron(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) local_index: u32) {
-  let g = group_index(group);
-  if (g >= params.groups) {
-    return;
-  }
-  let e = g * WORKGROUP_SIZE + local_index;
-  var term = 0.0;
-  if (e < params.count) {
-    let selected = e % params.stride_batch == params.position;
-    term = select(0.0, h[e], selected);
-    write_gradient(e, selected, 1.0);
-  }
-  finish_group(g, local_index, term);
-}
-
-@compute @workgroup_size(256)
-fn deep_dream(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) local_index: u32) {
-  let g = group_index(group);
-  if (g >= params.groups) {
-    return;
-  }
-  let e = g * WORKGROUP_SIZE + local_index;
-  var term = 0.0;
-  if (e < params.count) {
-    let v = h[e];
-    term = v * v;
-    write_gradient(e, true, v);
-  }
-  finish_group(g, local_index, term);
-}
-
-// One workgroup: values[value_slot] = value_scale · Σ partials[0 .. groups).
-@compute @workgroup_size(256)
+// One workgroup: values[value_slot] = value_scale · Σ partials[0 .. runs).
+@compute @workgroup_size(SUM_THREADS)
 fn sum_partials(@builtin(local_invocation_index) local_index: u32) {
-  let total = partials_total(local_index);
+  let total = partials_total(0u, params.runs, local_index);
   if (local_index == 0u) {
     values[params.value_slot] = params.value_scale * total;
   }

@@ -16,21 +16,21 @@
 // Output:  grad[e] += Σ over present terms of nonzero weight of weight · ∂R/∂x[e], for every e < count (each
 //          element by exactly one thread, so the result is deterministic); nothing is written to grad when
 //          every present weight is 0 (values only, and no 0 · ∞ where a derivative overflows).
-//          partials[k·groups + g] = Σ of workgroup g's 256 terms of kind k; `sum_partials` (one workgroup per
-//          kind, dispatched right after) sums them into values[slot_k]. Two passes instead of fixed-point
-//          atomics: the terms range over many orders of magnitude (|x|^6), which no fixed scale holds, and a
-//          tree sum is deterministic with a relative error of about log2(count)·2^-24.
-// Cost:    one thread per element for all the terms together (on SwiftShader a dispatch costs about as much
-//          as a small image's arithmetic, so terms are not dispatched one by one): TV reads 7 neighbours
-//          (cached), the others one value; memory bound.
+//          partials[k·runs + t] = Σ of thread t's run of terms of kind k (shaders/common/partial-sums.wgsl);
+//          `sum_partials` (one workgroup per kind, dispatched right after) sums them into values[slot_k].
+//          Two passes instead of fixed-point atomics: the terms range over many orders of magnitude (|x|^6),
+//          which no fixed scale holds, and compensated sums are deterministic and near exact.
+// Cost:    one thread per run of RUN elements for all the terms together (on SwiftShader a dispatch costs
+//          about as much as a small image's arithmetic, so terms are not dispatched one by one): TV reads 7
+//          neighbours (cached), the others one value; memory bound. No barriers in the first pass.
 
 struct Params {
   count: u32,       // N·H·W·C
   height: u32,
   width: u32,
   channels: u32,
-  groups: u32,      // workgroups that hold elements: ceil(count / 256), also the number of partials per kind
-  groups_x: u32,    // workgroup g = id.y · groups_x + id.x
+  runs: u32,        // threads of the first pass, ceil(count / RUN), and the partials of each kind
+  groups_x: u32,    // workgroup g = id.y · groups_x + id.x, of THREADS threads
   tv_slot: u32,     // ABSENT: no total variation term
   tv_weight: f32,
   tv_beta: f32,
@@ -48,7 +48,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read> x: array<f32>;
 @group(0) @binding(4) var<uniform> params: Params;
 
-const WORKGROUP_SIZE: u32 = 256u;
+const THREADS: u32 = 64u;
 const LARGEST_INTEGER_EXPONENT: f32 = 64.0;
 const ABSENT: u32 = 0xffffffffu;
 // The kinds' rows of `partials`, and the workgroups of `sum_partials`.
@@ -134,37 +134,31 @@ fn alpha_norm(v: f32) -> vec2<f32> {
   return vec2<f32>(lower * magnitude, params.alpha * lower * sign(v));
 }
 
-// Workgroup g's sum of `value` into the row of kind `kind`; every thread calls it (it holds barriers).
-fn finish_kind(kind: u32, g: u32, local_index: u32, value: f32) {
-  let total = workgroup_sum(local_index, value);
-  if (local_index == 0u) {
-    partials[kind * params.groups + g] = total;
-  }
-}
-
-@compute @workgroup_size(256)
+@compute @workgroup_size(THREADS)
 fn regularize(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) local_index: u32) {
-  let g = group.y * params.groups_x + group.x;
-  if (g >= params.groups) {
+  let t = (group.y * params.groups_x + group.x) * THREADS + local_index;
+  if (t >= params.runs) {
     return;
   }
-  let e = g * WORKGROUP_SIZE + local_index;
-  var tv = vec2<f32>(0.0);
-  var alpha = vec2<f32>(0.0);
-  var l2 = vec2<f32>(0.0);
-  if (e < params.count) {
+  var tv_sum = Compensated(0.0, 0.0);
+  var alpha_sum = Compensated(0.0, 0.0);
+  var l2_sum = Compensated(0.0, 0.0);
+  let run = run_range(t, params.count);
+  for (var e = run.x; e < run.y; e++) {
     // A term of weight 0 adds nothing, not even 0 · ∞ where its derivative overflows.
     var derivative = 0.0;
     var written = false;
     if (params.tv_slot != ABSENT) {
-      tv = total_variation(e);
+      let tv = total_variation(e);
+      tv_sum = compensated_add(tv_sum, tv.x);
       if (params.tv_weight != 0.0) {
         derivative += params.tv_weight * tv.y;
         written = true;
       }
     }
     if (params.alpha_slot != ABSENT) {
-      alpha = alpha_norm(x[e]);
+      let alpha = alpha_norm(x[e]);
+      alpha_sum = compensated_add(alpha_sum, alpha.x);
       if (params.alpha_weight != 0.0) {
         derivative += params.alpha_weight * alpha.y;
         written = true;
@@ -172,9 +166,9 @@ fn regularize(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation
     }
     if (params.l2_slot != ABSENT) {
       let v = x[e];
-      l2 = vec2<f32>(v * v, 2.0 * v);
+      l2_sum = compensated_add(l2_sum, v * v);
       if (params.l2_weight != 0.0) {
-        derivative += params.l2_weight * l2.y;
+        derivative += params.l2_weight * (2.0 * v);
         written = true;
       }
     }
@@ -182,31 +176,20 @@ fn regularize(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation
       grad[e] += derivative;
     }
   }
-  // The slots are uniform: every thread of the workgroup takes the same branches to the barriers.
-  if (params.tv_slot != ABSENT) {
-    finish_kind(TV, g, local_index, tv.x);
-  }
-  if (params.alpha_slot != ABSENT) {
-    finish_kind(ALPHA, g, local_index, alpha.x);
-  }
-  if (params.l2_slot != ABSENT) {
-    finish_kind(L2, g, local_index, l2.x);
-  }
+  partials[TV * params.runs + t] = compensated_total(tv_sum);
+  partials[ALPHA * params.runs + t] = compensated_total(alpha_sum);
+  partials[L2 * params.runs + t] = compensated_total(l2_sum);
 }
 
-// Workgroup k: values[slot_k] = Σ partials[k·groups .. (k + 1)·groups), for each present kind k.
-@compute @workgroup_size(256)
+// Workgroup k: values[slot_k] = Σ partials[k·runs .. (k + 1)·runs), for each present kind k.
+@compute @workgroup_size(SUM_THREADS)
 fn sum_partials(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) local_index: u32) {
   let kind = group.x;
   let slot = array<u32, 3>(params.tv_slot, params.alpha_slot, params.l2_slot)[kind];
   if (slot == ABSENT) {
     return;
   }
-  var value = 0.0;
-  for (var p = local_index; p < params.groups; p += WORKGROUP_SIZE) {
-    value += partials[kind * params.groups + p];
-  }
-  let total = workgroup_sum(local_index, value);
+  let total = partials_total(kind * params.runs, params.runs, local_index);
   if (local_index == 0u) {
     values[slot] = total;
   }

@@ -87,7 +87,7 @@ export function featureTarget(tensor: GpuTensor, normSquared: number): FeatureTa
 
 /** The per-launch constants of an objective on a layer, in float64 before they become f32 uniforms. */
 export interface ResolvedObjective {
-  entryPoint: 'feature_match' | 'channel' | 'neuron' | 'deep_dream';
+  kind: (typeof KINDS)[number];
   gradientScale: number;
   valueScale: number;
   channel: number;
@@ -103,12 +103,12 @@ export function resolveObjective(layer: FeatureLayer, objective: FeatureObjectiv
   switch (objective.kind) {
     case 'featureMatch': {
       const { normSquared } = featureTarget(objective.target.tensor, objective.target.normSquared);
-      return { ...base, entryPoint: 'feature_match', gradientScale: (2 * weight) / normSquared, valueScale: 1 / normSquared };
+      return { ...base, kind: 'feature_match', gradientScale: (2 * weight) / normSquared, valueScale: 1 / normSquared };
     }
     case 'channel': {
       checkChannel(layer, objective.channel);
       const pixels = layer.batch * layer.height * layer.width;
-      return { ...base, entryPoint: 'channel', channel: objective.channel, gradientScale: -weight / pixels, valueScale: -1 / pixels };
+      return { ...base, kind: 'channel', channel: objective.channel, gradientScale: -weight / pixels, valueScale: -1 / pixels };
     }
     case 'neuron': {
       checkChannel(layer, objective.channel);
@@ -120,10 +120,10 @@ export function resolveObjective(layer: FeatureLayer, objective: FeatureObjectiv
       );
       const s = layer.strides;
       const position = y * s.y + x * s.x + objective.channel * s.channel;
-      return { ...base, entryPoint: 'neuron', channel: objective.channel, position, gradientScale: -weight / layer.batch, valueScale: -1 / layer.batch };
+      return { ...base, kind: 'neuron', channel: objective.channel, position, gradientScale: -weight / layer.batch, valueScale: -1 / layer.batch };
     }
     case 'deepDream':
-      return { ...base, entryPoint: 'deep_dream', gradientScale: (-2 * weight) / count, valueScale: -1 / count };
+      return { ...base, kind: 'deep_dream', gradientScale: (-2 * weight) / count, valueScale: -1 / count };
     default:
       throw invalidKind(objective);
   }
@@ -137,10 +137,14 @@ interface Geometry {
   strideBatch: number;
 }
 
-const WORKGROUP_SIZE = 256;
+/** Elements per thread of the first pass (RUN in shaders/common/partial-sums.wgsl). */
+const RUN = 16;
+/** Threads in a workgroup of the first pass (THREADS in the WGSL). */
+const THREADS = 64;
 const PARAMS = uniformLayout(objectivesWgsl, 'Params');
 const MODES: Record<GradientWrite, number> = { none: 0, overwrite: 1, accumulate: 2 };
-const ENTRY_POINTS = ['feature_match', 'channel', 'neuron', 'deep_dream'] as const;
+/** The objectives, in the order of the WGSL's OBJECTIVE values. */
+const KINDS = ['feature_match', 'channel', 'neuron', 'deep_dream'] as const;
 
 function buildPipelines(device: GPUDevice) {
   const module = shaderModule(device, 'OptvisObjectives.module', [partialSumsWgsl, objectivesWgsl]);
@@ -156,10 +160,11 @@ function buildPipelines(device: GPUDevice) {
     ],
   });
   const layout = device.createPipelineLayout({ label: 'OptvisObjectives.layout', bindGroupLayouts: [bindGroupLayout] });
-  const pipeline = (entryPoint: string) =>
-    device.createComputePipeline({ label: `OptvisObjectives.${entryPoint}`, layout, compute: { module, entryPoint } });
-  const byEntry = Object.fromEntries(ENTRY_POINTS.map((name) => [name, pipeline(name)])) as Record<(typeof ENTRY_POINTS)[number], GPUComputePipeline>;
-  return { bindGroupLayout, ...byEntry, sum_partials: pipeline('sum_partials') };
+  const pipeline = (label: string, entryPoint: string, constants?: Record<string, number>) =>
+    device.createComputePipeline({ label: `OptvisObjectives.${label}`, layout, compute: { module, entryPoint, ...(constants && { constants }) } });
+  const byKind = Object.fromEntries(KINDS.map((kind, k) => [kind, pipeline(kind, 'objective', { OBJECTIVE: k })]));
+  // sum_partials never reads OBJECTIVE, but an override without a default must still be given a value.
+  return { bindGroupLayout, ...(byKind as Record<(typeof KINDS)[number], GPUComputePipeline>), sum_partials: pipeline('sum_partials', 'sum_partials', { OBJECTIVE: 0 }) };
 }
 
 /**
@@ -185,7 +190,7 @@ export function createOptvisObjectives(engine: Engine, options: OptvisObjectives
 
   // Bind groups over an outgrown partials buffer are dropped with it.
   const partials = new GrowingBuffer(engine, `${label}.partials`, GPUBufferUsage.STORAGE, () => (groups = new WeakMap()));
-  const partialsFor = (count: number) => partials.atLeast(Math.ceil(count / WORKGROUP_SIZE) * 4);
+  const partialsFor = (count: number) => partials.atLeast(Math.ceil(count / RUN) * 4);
 
   function bindGroupFor(grad: GPUBuffer, h: GPUBuffer, target: GPUBuffer, partialBuffer: GPUBuffer): GPUBindGroup {
     let byH = groups.get(grad);
@@ -211,11 +216,11 @@ export function createOptvisObjectives(engine: Engine, options: OptvisObjectives
   function record(encoder: GPUCommandEncoder, buffers: { grad: GPUBuffer; h: GPUBuffer; target: GPUBuffer }, geometry: Geometry,
     resolved: ResolvedObjective, mode: number, valueSlot: number): void {
     const { count } = geometry;
-    const groupCount = Math.ceil(count / WORKGROUP_SIZE);
-    const [groupsX, groupsY] = grid2d(groupCount);
+    const runs = Math.ceil(count / RUN);
+    const [groupsX, groupsY] = grid2d(Math.ceil(runs / THREADS));
     const offset = ring.push({
       count,
-      groups: groupCount,
+      runs,
       groups_x: groupsX,
       channels: geometry.channels,
       stride_channel: geometry.strideChannel,
@@ -228,9 +233,9 @@ export function createOptvisObjectives(engine: Engine, options: OptvisObjectives
       value_slot: valueSlot,
     });
     const group = bindGroupFor(buffers.grad, buffers.h, buffers.target, partialsFor(count));
-    const pass = encoder.beginComputePass({ label: `${label}.${resolved.entryPoint}.pass` });
+    const pass = encoder.beginComputePass({ label: `${label}.${resolved.kind}.pass` });
     pass.setBindGroup(0, group, [offset]);
-    pass.setPipeline(pipelines[resolved.entryPoint]);
+    pass.setPipeline(pipelines[resolved.kind]);
     pass.dispatchWorkgroups(groupsX, groupsY);
     pass.setPipeline(pipelines.sum_partials);
     pass.dispatchWorkgroups(1);
@@ -268,7 +273,7 @@ export function createOptvisObjectives(engine: Engine, options: OptvisObjectives
       noGradient ??= engine.createBuffer({ label: `${label}.noGradient`, size: 4, usage: GPUBufferUsage.STORAGE });
       const grad = noGradient;
       const geometry = { count: target.size, channels: 1, strideChannel: 1, strideBatch: target.size };
-      const sumOfSquares: ResolvedObjective = { entryPoint: 'deep_dream', gradientScale: 0, valueScale: 1, channel: 0, position: 0 };
+      const sumOfSquares: ResolvedObjective = { kind: 'deep_dream', gradientScale: 0, valueScale: 1, channel: 0, position: 0 };
       await engine.run(`${label}.measureTarget`, (encoder) =>
         record(encoder, { grad, h: target.buffer, target: target.buffer }, geometry, sumOfSquares, MODES.none, valueSlots));
       const [normSquared] = new Float32Array(await readBufferRange(engine, values, valueSlots * 4, 4));

@@ -95,7 +95,10 @@ export function resolveTerm(term: RegularizerTerm): ResolvedTerm {
   return { kind: term.kind, weight: term.weight, exponent: 2, epsilon: 0 };
 }
 
-const WORKGROUP_SIZE = 256;
+/** Elements per thread of the first pass (RUN in shaders/common/partial-sums.wgsl). */
+const RUN = 16;
+/** Threads in a workgroup of the first pass (THREADS in the WGSL). */
+const THREADS = 64;
 const PARAMS = uniformLayout(regularizersWgsl, 'Params');
 /** ABSENT in the WGSL: a kind with no term in a pass. */
 const ABSENT = 0xffffffff;
@@ -167,7 +170,7 @@ export function createOptvisRegularizers(engine: Engine, options: OptvisRegulari
 
   // Bind groups over an outgrown partials buffer are dropped with it.
   const partials = new GrowingBuffer(engine, `${label}.partials`, GPUBufferUsage.STORAGE, () => (groups = new WeakMap()));
-  const partialsFor = (count: number) => partials.atLeast(KINDS.length * Math.ceil(count / WORKGROUP_SIZE) * 4);
+  const partialsFor = (count: number) => partials.atLeast(KINDS.length * Math.ceil(count / RUN) * 4);
 
   function bindGroupFor(grad: GPUBuffer, x: GPUBuffer, partialBuffer: GPUBuffer): GPUBindGroup {
     let byX = groups.get(grad);
@@ -203,13 +206,13 @@ export function createOptvisRegularizers(engine: Engine, options: OptvisRegulari
     const count = io.x.size;
     assertBindingFits(label, 'x', io.x.buffer.size, engine.limits);
     assertBindingFits(label, 'grad', io.grad.buffer.size, engine.limits);
-    const groupCount = Math.ceil(count / WORKGROUP_SIZE);
-    const [groupsX, groupsY] = grid2d(groupCount);
+    const runs = Math.ceil(count / RUN);
+    const [groupsX, groupsY] = grid2d(Math.ceil(runs / THREADS));
     const group = bindGroupFor(io.grad.buffer, io.x.buffer, partialsFor(count));
     const pass = encoder.beginComputePass({ label: `${label}.pass` });
     for (const terms of passesOf(resolved)) {
       const offset = ring.push({
-        count, height: shape.height, width: shape.width, channels: shape.channels, groups: groupCount, groups_x: groupsX,
+        count, height: shape.height, width: shape.width, channels: shape.channels, runs, groups_x: groupsX,
         ...termFields(terms),
       });
       pass.setBindGroup(0, group, [offset]);

@@ -1,7 +1,8 @@
 // The layered attention graph (Abnar & Zuidema 2020's picture): L + 1 rows of n token nodes, input at the
 // bottom, one edge (l + 1, i) → (l, j) per entry of graph[l] (the row-normalized attention graph Â_l) with
-// width and opacity from its weight, all L·n² edges in one draw through the head view's link
-// shader (attention-links.wgsl, another arrangement in its uniforms). Optional node values (flow or rollout
+// width and opacity from its weight, all L·n² edges drawn through the head view's link pass (two
+// indirect draws per layer, 1-pixel lines and quads; attention-links.wgsl, another arrangement in its
+// uniforms). Optional node values (flow or rollout
 // from a chosen output token, say) colour the nodes through a colormap; a second draw.
 import type { Engine } from '../../core/engine';
 import { formatCount, invalidArgument } from '../../core/errors';

@@ -6,6 +6,7 @@ import { InvalidArgumentError, invalidArgument } from '../core/errors';
 import type { FeatureLayer } from '../features/feature-layer';
 import { createOptvisObjectives, type FeatureObjective, type FeatureTarget, type OptvisObjectives } from '../kernels/optvis-objectives';
 import { GpuTensor, createTensorBuffer } from '../memory/gpu-tensor';
+import { OBJECTIVE_LAYER_RANKS } from '../interop/tfjs/optvis-model';
 import type { CompiledObjective, FeatureTerm } from './objectives';
 
 export interface FeatureTerms {
@@ -52,7 +53,7 @@ function assemble(engine: Engine, kernel: OptvisObjectives, compiled: CompiledOb
         const shape = layer.tensor.shape;
         const grad = new GpuTensor({ engine, buffer: bufferFor(i, layer.tensor.size), shape, layout: 'NHWC', release: () => {} });
         compiled.layers[i]!.terms.forEach(({ index, weight, term }, k) => {
-          const objective = kernelObjective(term, weight, targets.get(index));
+          const objective = kernelObjective(engine, term, weight, targets.get(index));
           kernel.encode(encoder, { layer, grad }, objective, { write: k === 0 ? 'overwrite' : 'accumulate', valueSlot: index });
         });
         return grad;
@@ -78,23 +79,42 @@ async function measureTargets(kernel: OptvisObjectives, compiled: CompiledObject
   return targets;
 }
 
-function kernelObjective(term: FeatureTerm, weight: number, target: FeatureTarget | undefined): FeatureObjective {
+function kernelObjective(engine: Engine, term: FeatureTerm, weight: number, target: FeatureTarget | undefined): FeatureObjective {
   switch (term.kind) {
-    case 'featureMatch': return { kind: 'featureMatch', target: target!, weight };
+    case 'featureMatch': return { kind: 'featureMatch', target: unitsAsMap(engine, target!), weight };
     case 'channel': return { kind: 'channel', channel: term.channel, weight };
     case 'neuron': return { kind: 'neuron', channel: term.channel, y: term.y, x: term.x, weight };
     case 'deepDream': return { kind: 'deepDream', weight };
   }
 }
 
+/**
+ * A featureMatch target of units [batch, u] as the map [batch, 1, 1, u] the layer's activations are read as
+ * (optvis-gradient.ts): a view of the same buffer, made per encode after checking the target is still alive.
+ */
+function unitsAsMap(engine: Engine, target: FeatureTarget): FeatureTarget {
+  const { tensor } = target;
+  if (tensor.shape.length !== 2) return target;
+  tensor.assertUsable();
+  const [batch, units] = tensor.shape as [number, number];
+  const view = new GpuTensor({ engine, buffer: tensor.buffer, shape: [batch, 1, 1, units], layout: tensor.layout, release: () => {} });
+  return { tensor: view, normSquared: target.normSquared };
+}
+
 function checkTerm(layer: string, shape: readonly number[], term: FeatureTerm): void {
-  const [, height, width, channels] = shape as [number, number, number, number];
+  invalidArgument(shape.length === 4 || shape.length === 2,
+    () => `Optimization: '${layer}' outputs shape [${shape.join(', ')}] (rank ${shape.length}); ${OBJECTIVE_LAYER_RANKS.expected}.`);
+  const units = shape.length === 2;
+  const [, height, width, channels] = (units ? [shape[0], 1, 1, shape[1]] : shape) as [number, number, number, number];
   if (term.kind === 'channel' || term.kind === 'neuron') {
     if (term.channel >= channels) {
-      throw new InvalidArgumentError(`${term.kind}: layer '${layer}' has channels 0 … ${channels - 1}; got channel ${term.channel}.`);
+      const what = units ? 'units' : 'channels';
+      throw new InvalidArgumentError(`${term.kind}: layer '${layer}' has ${what} 0 … ${channels - 1}; got channel ${term.channel}.`);
     }
   }
   if (term.kind === 'neuron' && term.y !== undefined) {
+    invalidArgument(!units, () => `neuron: layer '${layer}' outputs units [${shape.join(', ')}], which have no position; ` +
+      `got (y ${term.y}, x ${term.x}). Leave y and x out: neuron('${layer}', ${term.channel}) is unit ${term.channel}.`);
     invalidArgument(term.y < height && term.x! < width,
       () => `neuron: position (y ${term.y}, x ${term.x}) is outside layer '${layer}' of ${height}×${width} (y 0 … ${height - 1}, x 0 … ${width - 1}).`);
   }

@@ -72,8 +72,8 @@ export class Objective {
 }
 
 /**
- * Feature inversion at `layer`: L = ‖h − target‖² / ‖target‖², with `target` the layer's activations for the
- * image to recover (same shape, not all zeros). The caller keeps `target` alive while optimizing, then destroys it.
+ * Feature inversion at `layer` (a feature map or units): L = ‖h − target‖² / ‖target‖², with `target` the
+ * layer's activations for the image to recover (same shape, not all zeros). The caller keeps `target` alive while optimizing, then destroys it.
  */
 export function featureMatch(layer: string, target: GpuTensor): Objective {
   checkLayer('featureMatch', layer);
@@ -84,7 +84,10 @@ export function featureMatch(layer: string, target: GpuTensor): Objective {
   return single(`featureMatch(${layer})`, { kind: 'featureMatch', layer, target });
 }
 
-/** Maximizes channel `c` of `layer`: L = −mean of h[n, y, x, c] over the batch and every position. */
+/**
+ * Maximizes channel `c` of `layer`: L = −mean of h[n, y, x, c] over the batch and every position. On a layer
+ * of units [batch, u] (a Dense layer's logits: Lucid's class objectives) it maximizes unit `c`.
+ */
 export function channel(layer: string, c: number): Objective {
   checkLayer('channel', layer);
   checkIndex('channel', 'channel', c);
@@ -93,7 +96,7 @@ export function channel(layer: string, c: number): Objective {
 
 /**
  * Maximizes one unit of `layer`: L = −h[y, x, c] (averaged over the batch). Give both y and x, or neither for
- * the centre (⌊H/2⌋, ⌊W/2⌋).
+ * the centre (⌊H/2⌋, ⌊W/2⌋); neither on a layer of units [batch, u], where it is unit `c`.
  */
 export function neuron(layer: string, c: number, y?: number, x?: number): Objective {
   checkLayer('neuron', layer);

@@ -46,13 +46,7 @@ export function createActivationCapture(
   options: ActivationCaptureOptions = {},
 ): ActivationCapture {
   const label = options.label ?? 'ActivationCapture';
-  invalidArgument(
-    tfjsBackendOf(engine) !== null,
-    () => `${label}: the engine was created with { tfjs: false }; capturing needs tfjs running on the engine's device.`,
-  );
-  invalidArgument(layerNames.length > 0, () => `${label}: no layer names given; featureLayerNames(model) lists the candidates.`);
-  const source = captureSourceOf(model);
-  checkNames(label, source, layerNames);
+  const source = checkLayerNames(engine, model, layerNames, label, FEATURE_MAPS);
   const names = Object.freeze([...layerNames]);
   const fetch = source.fetcher(names);
   let layers: readonly FeatureLayer[] = [];
@@ -85,6 +79,37 @@ export function createActivationCapture(
       disposed = true;
     },
   };
+}
+
+/** The output ranks a reader of layers takes, and the words its errors use for them. */
+export interface AcceptedRanks {
+  ranks: readonly number[];
+  /** Completes "… outputs shape [..] (rank r); ": what is taken instead. */
+  expected: string;
+}
+
+const FEATURE_MAPS: AcceptedRanks = { ranks: [4], expected: 'a feature map has rank 4, [batch, H, W, C]' };
+
+/**
+ * Checks that tfjs runs on the engine's device and that every name is a layer (node) of the model, listed
+ * once, whose output has an accepted rank where the model declares it (LayersModel; a GraphModel's shapes
+ * are known only by running). Throws InvalidArgumentError saying which names exist; runs nothing.
+ */
+export function checkLayerNames(
+  engine: Engine,
+  model: CapturableModel,
+  layerNames: readonly string[],
+  label: string,
+  accepted: AcceptedRanks,
+): CaptureSource {
+  invalidArgument(
+    tfjsBackendOf(engine) !== null,
+    () => `${label}: the engine was created with { tfjs: false }; capturing needs tfjs running on the engine's device.`,
+  );
+  invalidArgument(layerNames.length > 0, () => `${label}: no layer names given; featureLayerNames(model) lists the candidates.`);
+  const source = captureSourceOf(model);
+  checkNames(label, source, layerNames, accepted);
+  return source;
 }
 
 /**
@@ -135,7 +160,7 @@ function wrapOutputs(
   return layers;
 }
 
-function checkNames(label: string, source: CaptureSource, names: readonly string[]): void {
+function checkNames(label: string, source: CaptureSource, names: readonly string[], accepted: AcceptedRanks): void {
   const what = source.kind === 'LayersModel' ? 'layer' : 'node';
   const known = new Set(source.allNames);
   const seen = new Set<string>();
@@ -145,9 +170,9 @@ function checkNames(label: string, source: CaptureSource, names: readonly string
     if (!known.has(name)) throw new InvalidArgumentError(`${label}: the ${source.kind} has no ${what} named '${name}'. ${listing(source, name)}`);
     const shape = source.staticShape(name);
     invalidArgument(
-      shape === null || shape.length === 4,
-      () => `${label}: ${what} '${name}' outputs shape ${formatShape(shape ?? [])} (rank ${shape?.length}); a feature map ` +
-        `has rank 4, [batch, H, W, C]. featureLayerNames(model) lists the ${what}s that do.`,
+      shape === null || accepted.ranks.includes(shape.length),
+      () => `${label}: ${what} '${name}' outputs shape ${formatShape(shape ?? [])} (rank ${shape?.length}); ${accepted.expected}. ` +
+        `featureLayerNames(model) lists the ${what}s that output feature maps.`,
     );
   }
 }

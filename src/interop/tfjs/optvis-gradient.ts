@@ -37,7 +37,7 @@ export function imageGradient(engine: Engine, model: DifferentiableModel, io: Gr
   return tf.tidy(() => {
     const image = tensorToTf(io.image) as tf.Tensor4D;
     const loss = (x: tf.Tensor): tf.Scalar => {
-      const activations = model.forward(applyTransformDraws(x as tf.Tensor4D, io.draws, io.rotation));
+      const activations = model.forward(applyTransformDraws(x as tf.Tensor4D, io.draws, io.rotation)).map(asFeatureMap);
       // tensorFromTf flushes tfjs: the forward is submitted before the objective kernels read it.
       const layers = activations.map((h, i) => featureLayer(model.layers[i]!, tensorFromTf(engine, h, { layout: 'NHWC' }), 'NHWC'));
       let gradients: readonly GpuTensor[];
@@ -50,6 +50,14 @@ export function imageGradient(engine: Engine, model: DifferentiableModel, io: Gr
     };
     return tf.grad(loss)(image);
   });
+}
+
+/**
+ * Units [batch, u] as a map [batch, 1, 1, u], which every objective kernel reads as it reads a feature map
+ * (a channel of a 1×1 map is one unit). A reshape shares tfjs's buffer; the tape carries dL/dh back through it.
+ */
+function asFeatureMap(h: tf.Tensor): tf.Tensor {
+  return h.rank === 2 ? tf.reshape(h, [h.shape[0]!, 1, 1, h.shape[1]!]) : h;
 }
 
 /**

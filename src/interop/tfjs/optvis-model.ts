@@ -5,8 +5,14 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients'; // tfjs-core alone r
 import type { Engine } from '../../core/engine';
 import { invalidArgument } from '../../core/errors';
 import type { ResolvedModelInput } from '../../optvis/model-function';
-import { createActivationCapture } from './capture';
+import { checkLayerNames, type AcceptedRanks } from './capture';
 import { captureSourceOf, isLayersModel, type CapturableModel } from './capture-sources';
+
+/** What an objective reads: a feature map, or a vector of units (a Dense layer's logits, a pooled vector). */
+export const OBJECTIVE_LAYER_RANKS: AcceptedRanks = {
+  ranks: [4, 2],
+  expected: 'an objective reads a feature map [batch, H, W, C] (rank 4) or units [batch, units] (rank 2)',
+};
 
 export interface DifferentiableModel {
   readonly kind: 'LayersModel' | 'GraphModel';
@@ -17,10 +23,10 @@ export interface DifferentiableModel {
 
 /**
  * Checks the layer names (an unknown one gets an error listing what exists, as the activation capture
- * words it) and the input, and returns the forward.
+ * words it; a LayersModel's layer must output rank 4 or 2) and the input, and returns the forward.
  */
 export function differentiableModel(engine: Engine, model: CapturableModel, layers: readonly string[], input: ResolvedModelInput): DifferentiableModel {
-  createActivationCapture(engine, model, layers, { label: 'Optimization' }).dispose(); // validation only: runs nothing
+  checkLayerNames(engine, model, layers, 'Optimization', OBJECTIVE_LAYER_RANKS);
   const names = [...layers];
   const toModelRange = (x: tf.Tensor4D): tf.Tensor4D =>
     input.scale === 1 && input.offset === 0 ? x : tf.add(tf.mul(x, input.scale), input.offset);

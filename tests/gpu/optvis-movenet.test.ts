@@ -51,7 +51,7 @@ describe('MoveNet gradient spike', () => {
 });
 
 describe('channel maximization on MoveNet', () => {
-  it('a few Adam steps at 96×96 raise the channel mean; an int32 input without inputNode is refused', async () => {
+  it('a few Adam steps at 96×96 raise the channel mean; an int32 input without inputNode and a rank-3 node are refused', async () => {
     const mean = async (image: GpuTensor) => {
       const x = tensorToTf(image);
       const scaled = tf.mul(x, 255);
@@ -65,6 +65,10 @@ describe('channel maximization on MoveNet', () => {
       .rejects.toThrow(/input 'input' is int32, which gradients cannot flow through; pass inputNode/);
     await expect(createOptimization(engine(), { model: movenet, ...MOVENET_INPUT, objective: channel(LAYER, 999), parameterization: fft({ height: 96, width: 96 }) }))
       .rejects.toThrow(/has channels 0 … 143; got channel 999/);
+    // A GraphModel's shapes are known only by running: a rank-3 node is refused at setup, before any step
+    // (at 192×192, the size that node's reshape assumes).
+    await expect(createOptimization(engine(), { model: movenet, ...MOVENET_INPUT, objective: channel('StatefulPartitionedCall/Reshape_2', 0), parameterization: fft({ height: 192, width: 192 }) }))
+      .rejects.toThrow("Optimization: 'StatefulPartitionedCall/Reshape_2' outputs shape [1, 2304, 1] (rank 3); an objective reads a feature map [batch, H, W, C] (rank 4) or units [batch, units] (rank 2).");
     const o = await createOptimization(engine(), {
       model: movenet, ...MOVENET_INPUT, objective: channel(LAYER, 7), parameterization: fft({ height: 96, width: 96 }), optimizer: adam(0.05), seed: 1,
     });

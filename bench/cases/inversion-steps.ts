@@ -10,12 +10,16 @@
 //     ImageView straight from its buffer (a render pass, no readback), as the peer draws every step.
 //   peer (inversion-peer.ts): tf.variableGrads of the whole loss, tf.train.adam, tf.browser.toPixels into a
 //     canvas of the image size each step, awaited.
-// Timing: 200 steps per side, in windows of 10 steps, the two sides alternating window by window so that drift
-// hits both. A window is wall-clock from its first step to its end: ours waits for the GPU
+// Timing: 200 steps per side, in windows of 10 steps, the sides alternating window by window so that drift
+// hits all. A window is wall-clock from its first step to its end: ours waits for the GPU
 // (queue.onSubmittedWorkDone) at the end of each window, not after every step; the peer's awaited toPixels
 // waits every step by its nature. ours_ms and peer_ms are the medians over the windows after the first
 // (warm-up: pipelines) of the per-step time; ratio = ours_ms / peer_ms (below 1: ours is faster), and
 // steps_per_s_ratio = peer_ms / ours_ms, its inverse.
+// The model alone: a third side times what both sides must run, the layer's taped forward and tfjs's backward
+// from a fixed dL/dh G at the start image (seeded into tf.grad as ours seeds it), windowed and waited for as ours is.
+// model_ms is its median; ratio_ceiling = peer_ms / model_ms is the most steps/s ratio any implementation
+// that runs the model through tfjs could reach in this run, and model_share_of_ours = model_ms / ours_ms.
 // Recording: after the timing, the CPU time each side takes to record and submit one step (median of 15),
 // and the dispatches, submits and readbacks one step records; on a GPU fast enough that this model's
 // arithmetic costs microseconds, these are what bound the steps per second.
@@ -118,6 +122,7 @@ async function measureInversion(engine: Engine, params: InversionParams, f: Forw
   let ours: Optimization | null = null;
   let view: ImageView | null = null;
   let peer: PeerInversion | null = null;
+  let modelAlone: ModelAlone | null = null;
   try {
     ours = await createOptimization(engine, {
       model: f.model,
@@ -145,7 +150,9 @@ async function measureInversion(engine: Engine, params: InversionParams, f: Forw
       v.render(encoder);
       engine.submit([encoder.finish()]);
     };
-    const times = { ours: [] as number[], peer: [] as number[] };
+    modelAlone = createModelAlone(f, initial.map(sigmoid), targetTf, size);
+    const m = modelAlone;
+    const times = { ours: [] as number[], peer: [] as number[], model: [] as number[] };
     for (let w = 0; w < STEPS / WINDOW; w++) {
       const oursMs = await timeWindow(async () => {
         for (let i = 0; i < WINDOW; i++) oursStep();
@@ -154,9 +161,15 @@ async function measureInversion(engine: Engine, params: InversionParams, f: Forw
       const peerMs = await timeWindow(async () => {
         for (let i = 0; i < WINDOW; i++) await p.step();
       });
+      const modelMs = await timeWindow(async () => {
+        for (let i = 0; i < WINDOW; i++) m.step();
+        engine.submit([]); // flushes tfjs's batched dispatches
+        await engine.device.queue.onSubmittedWorkDone();
+      });
       if (w >= warmupWindows) {
         times.ours.push(oursMs / WINDOW);
         times.peer.push(peerMs / WINDOW);
+        times.model.push(modelMs / WINDOW);
       }
     }
     const reading = await o.readLoss();
@@ -169,7 +182,7 @@ async function measureInversion(engine: Engine, params: InversionParams, f: Forw
       ours: await recordingMs(oursStep, () => engine.device.queue.onSubmittedWorkDone()),
       peer: await recordingMs(() => p.step(), (stepped) => stepped),
     };
-    const [oursMs, peerMs] = [median(times.ours), median(times.peer)];
+    const [oursMs, peerMs, modelMs] = [median(times.ours), median(times.peer), median(times.model)];
     const result: CaseResult & Record<string, unknown> = {
       name: 'inversion-steps',
       params,
@@ -188,6 +201,10 @@ async function measureInversion(engine: Engine, params: InversionParams, f: Forw
       initial_rel_err: await relativeError(f, initial.map(sigmoid), targetTf, size),
       ours_rel_err: await relativeError(f, oursImage, targetTf, size),
       peer_rel_err: await relativeError(f, peerImage, targetTf, size),
+      // The model's taped forward and backward alone, timed with the two sides (see the header).
+      model_ms: modelMs,
+      ratio_ceiling: peerMs / modelMs,
+      model_share_of_ours: modelMs / oursMs,
       ours_loss_at_200: reading.total, // our own reading of the loss of the image step 200 started from
       // What one more step records, counted on each side after the timing (hardware-independent).
       ours_dispatches_per_step: work.ours.dispatches,
@@ -208,11 +225,37 @@ async function measureInversion(engine: Engine, params: InversionParams, f: Forw
     view?.destroy();
     ours?.destroy();
     peer?.dispose();
+    modelAlone?.dispose();
     target.destroy();
     tf.dispose([targetTf, original]);
     canvas.remove();
     oursCanvas.remove();
   }
+}
+
+interface ModelAlone {
+  /** One taped forward of the layer and tfjs's backward from G: recorded, not waited for. */
+  step(): void;
+  dispose(): void;
+}
+
+/**
+ * What every step of both sides runs: the layer's taped forward at `image` and tfjs's backward from
+ * G = 2(f(image) − h_t)/‖h_t‖², the feature term's dL/dh there (the arithmetic does not depend on G's values).
+ */
+function createModelAlone(f: Forward, image: Float32Array, target: tf.Tensor, size: number): ModelAlone {
+  const x = tf.tensor4d(image, [1, size, size, 3]);
+  const seed = tf.tidy(() => tf.div(tf.mul(tf.sub(f.forward(x), target), 2), tf.sum(tf.square(target))));
+  // The backward starts from G itself, as ours does (optvis-gradient.ts): no Σ f ⊙ G and its gradient.
+  const seeded = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    (inputs[1] as tf.GradSaveFunc)([seed]);
+    return { value: tf.scalar(0), gradFunc: (_dy: tf.Tensor, saved: tf.Tensor[]) => saved[0]! };
+  });
+  const vjp = tf.grad((v: tf.Tensor) => seeded(f.forward(v as tf.Tensor4D)) as tf.Scalar);
+  return {
+    step: () => vjp(x).dispose(),
+    dispose: () => tf.dispose([x, seed]),
+  };
 }
 
 async function timeWindow(run: () => Promise<void>): Promise<number> {

@@ -8,10 +8,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Engine } from '../core/engine';
 import { InvalidArgumentError } from '../core/errors';
-import { createActivationCapture, featureLayerNames } from '../interop/tfjs/capture';
-import { isLayersModel, type CapturableModel } from '../interop/tfjs/capture-sources';
+import { checkLayerNames, featureLayerNames } from '../interop/tfjs/capture';
+import { captureSourceOf, isLayersModel, type CapturableModel } from '../interop/tfjs/capture-sources';
+import { OBJECTIVE_LAYER_RANKS } from '../interop/tfjs/optvis-model';
 import { tensorFromTf } from '../interop/tfjs/tensors';
-import { createTensorBuffer, GpuTensor, tensorFromArray } from '../memory/gpu-tensor';
+import { type GpuTensor, tensorFromArray } from '../memory/gpu-tensor';
 import { createOptimization, type Optimization } from '../optvis/optimize';
 import { createLiveStepper } from '../optvis/live-stepper';
 import { activationMaximization, inversion, type PresetOptions } from '../optvis/presets';
@@ -196,7 +197,8 @@ export class GlassboxInversion extends GlassboxElement {
 
 /**
  * The layer's activations for the original picture, fed as the optimization feeds its image: [0, 1] mapped
- * onto the input range, at the input node when one is named (a GraphModel whose real input is int32).
+ * onto the input range, at the input node when one is named (a GraphModel whose real input is int32). A
+ * feature map or a layer of units (M&V invert fully connected layers too).
  */
 function layerActivations(
   engine: Engine,
@@ -208,26 +210,19 @@ function layerActivations(
 ): GpuTensor {
   const [lo, hi] = options.inputRange;
   const scaled = () => tf.add(tf.mul(tf.tensor4d(pixels, [1, spec.height, spec.width, 3]), hi - lo), lo);
+  let run: () => tf.Tensor;
   if (options.inputNode !== undefined) {
     if (isLayersModel(model)) throw new InvalidArgumentError(`<${TAG}>: input-node names a node of a GraphModel; this model is a LayersModel.`);
-    const h = tf.tidy(() => model.execute({ [options.inputNode!]: scaled() }, layer) as tf.Tensor);
-    const target = tensorFromTf(engine, h); // keeps tfjs's buffer alive past the dispose
-    h.dispose();
-    return target;
+    run = () => model.execute({ [options.inputNode!]: scaled() }, layer) as tf.Tensor;
+  } else {
+    checkLayerNames(engine, model, [layer], `<${TAG}>`, OBJECTIVE_LAYER_RANKS);
+    const fetch = captureSourceOf(model).fetcher([layer]);
+    run = () => fetch([spec.dtype === 'int32' ? tf.cast(scaled(), 'int32') : scaled()])[0]!;
   }
-  const capture = createActivationCapture(engine, model, [layer], { label: `${TAG}.target` });
-  const input = tf.tidy(() => (spec.dtype === 'int32' ? tf.cast(scaled(), 'int32') : scaled()));
+  const h = tf.tidy(run);
   try {
-    const [captured] = capture.run(input);
-    const source = captured!.tensor;
-    // A copy the optimization owns: the capture gives its buffers back to tfjs on dispose.
-    const target = new GpuTensor({ engine, buffer: createTensorBuffer(engine, source.shape, `${TAG}.target`), shape: source.shape, layout: source.layout });
-    const encoder = engine.device.createCommandEncoder({ label: `${TAG}.target.copy` });
-    encoder.copyBufferToBuffer(source.buffer, 0, target.buffer, 0, source.size * 4);
-    engine.submit([encoder.finish()]);
-    return target;
+    return tensorFromTf(engine, h); // keeps tfjs's buffer alive past the dispose
   } finally {
-    capture.dispose();
-    input.dispose();
+    h.dispose();
   }
 }

@@ -1,7 +1,7 @@
 // <glassbox-inversion> in headless Chromium on the tests' tiny CNN (a LayersModel saved to indexeddb://):
 // inversion's loss falls while the image is drawn every frame, pause stops the steps and resume goes on,
 // tfjs's tensor count stays flat, the PNG export is the optimized image; maximization runs; a lost device
-// is survived; removal frees every buffer; a missing picture and an unknown mode are said.
+// is survived; removal frees every buffer; the Dense logits invert; a missing picture and an unknown mode are said.
 import type { Page } from 'puppeteer';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
@@ -111,6 +111,16 @@ describe('<glassbox-inversion>', () => {
       return element.generation === 1 && element.state === 'ready';
     }, { timeout: 90_000 });
     await stepsAtLeast(page, 'inv', 10); // counting again from a fresh optimization on the new device
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('inverts a layer of units, the Dense logits (M&V invert fully connected layers too)', async () => {
+    const { page, consoleErrors } = demo();
+    expect(await mount(page, 'inv-dense', { model: 'indexeddb://glassbox-tiny-cnn', layer: 'dense' })).toMatchObject({ state: 'ready', error: null, running: true });
+    await stepsAtLeast(page, 'inv-dense', 40);
+    const { loss, firstLoss } = await probe(page, 'inv-dense');
+    expect(loss!).toBeLessThan(firstLoss! / 2);
+    await page.$eval('#inv-dense', (el) => el.remove());
     expect(consoleErrors).toEqual([]);
   });
 

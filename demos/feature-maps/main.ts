@@ -10,7 +10,6 @@ import {
   createFeatureGridView,
   createFeatureStats,
   createFrameLoop,
-  featureGridLayout,
   featureLayer,
   type ColormapName,
   type Engine,
@@ -18,7 +17,6 @@ import {
   type FeatureLayer,
   type FeatureNormalization,
   type FeatureStats,
-  type GridLayerShape,
   WebGpuUnavailableError,
 } from '../../src/index';
 import { loadMoveNet, moveNetLayerNames, MOVENET_INFO } from '../shared/pretrained-cnn';

@@ -32,7 +32,7 @@ export function captureAttention(engine: Engine, transformer: Transformer, ids: 
   const tokens = Array.from(ids, (id) => transformer.vocabulary[id]);
   invalidArgument(
     tokens.every((token) => token !== undefined),
-    () => `captureAttention: ids are integers in [0, ${transformer.vocabulary.length}); got ${Array.from(ids).find((id, i) => tokens[i] === undefined)}.`,
+    () => `captureAttention: ids are integers in [0, ${transformer.vocabulary.length}); got ${Array.from(ids).find((_id, i) => tokens[i] === undefined)}.`,
   );
   const forward = transformer.forward(ids);
   const views: GpuTensor[] = [];

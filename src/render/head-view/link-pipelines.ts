@@ -43,7 +43,7 @@ const PREMULTIPLIED: GPUBlendState = {
 function buildLinkPipelines(device: GPUDevice): LinkPipelines {
   const module = shaderModule(device, 'AttentionLinks.module', [numericsWgsl, linksCommonWgsl, linksWgsl]);
   const buffer = (binding: number, visibility: GPUShaderStageFlags, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({ binding, visibility, buffer: { type } });
-  const { VERTEX: vertex, COMPUTE: compute } = GPUShaderStage;
+  const { VERTEX: vertex } = GPUShaderStage;
   const linkLayout = device.createBindGroupLayout({
     label: 'AttentionLinks.linkLayout',
     entries: [

@@ -4,7 +4,7 @@
 import type { Engine } from '../core/engine';
 import { InvalidArgumentError, invalidArgument } from '../core/errors';
 import type { FeatureLayer } from '../features/feature-layer';
-import { createOptvisObjectives, type FeatureObjective, type FeatureTarget, type OptvisObjectives } from '../kernels/optvis-objectives';
+import { createOptvisObjectives, featureTarget, type FeatureObjective, type FeatureTarget, type OptvisObjectives } from '../kernels/optvis-objectives';
 import { GpuTensor, createTensorBuffer } from '../memory/gpu-tensor';
 import { OBJECTIVE_LAYER_RANKS } from '../interop/tfjs/optvis-model';
 import type { CompiledObjective, FeatureTerm } from './objectives';
@@ -22,7 +22,7 @@ export interface FeatureTerms {
 export async function createFeatureTerms(engine: Engine, compiled: CompiledObjective, slots: number, label: string): Promise<FeatureTerms> {
   const kernel = createOptvisObjectives(engine, { label: `${label}.objectives`, valueSlots: slots, uniformSlots: 64 });
   try {
-    const targets = await measureTargets(kernel, compiled);
+    const targets = await measureTargets(engine, kernel, compiled);
     return assemble(engine, kernel, compiled, targets, label);
   } catch (error) {
     kernel.destroy();
@@ -53,7 +53,7 @@ function assemble(engine: Engine, kernel: OptvisObjectives, compiled: CompiledOb
         const shape = layer.tensor.shape;
         const grad = new GpuTensor({ engine, buffer: bufferFor(i, layer.tensor.size), shape, layout: 'NHWC', release: () => {} });
         compiled.layers[i]!.terms.forEach(({ index, weight, term }, k) => {
-          const objective = kernelObjective(engine, term, weight, targets.get(index));
+          const objective = kernelObjective(term, weight, targets.get(index));
           kernel.encode(encoder, { layer, grad }, objective, { write: k === 0 ? 'overwrite' : 'accumulate', valueSlot: index });
         });
         return grad;
@@ -67,38 +67,37 @@ function assemble(engine: Engine, kernel: OptvisObjectives, compiled: CompiledOb
   };
 }
 
-/** ‖target‖² of every featureMatch term, read back once at setup. */
-async function measureTargets(kernel: OptvisObjectives, compiled: CompiledObjective): Promise<Map<number, FeatureTarget>> {
+/**
+ * ‖target‖² of every featureMatch term, read back once at setup; a target of units [batch, u] is kept as the
+ * map [batch, 1, 1, u] the layer's activations are read as (optvis-gradient.ts), a view of its buffer.
+ */
+async function measureTargets(engine: Engine, kernel: OptvisObjectives, compiled: CompiledObjective): Promise<Map<number, FeatureTarget>> {
   const targets = new Map<number, FeatureTarget>();
   for (const { terms } of compiled.layers)
     for (const { index, term } of terms) {
       if (term.kind !== 'featureMatch') continue;
       invalidArgument(!term.target.destroyed, () => `featureMatch(${term.layer}): the target tensor was destroyed.`);
-      targets.set(index, await kernel.measureTarget(term.target));
+      const { normSquared } = await kernel.measureTarget(term.target);
+      targets.set(index, featureTarget(unitsAsMap(engine, term.target), normSquared));
     }
   return targets;
 }
 
-function kernelObjective(engine: Engine, term: FeatureTerm, weight: number, target: FeatureTarget | undefined): FeatureObjective {
+function kernelObjective(term: FeatureTerm, weight: number, target: FeatureTarget | undefined): FeatureObjective {
   switch (term.kind) {
-    case 'featureMatch': return { kind: 'featureMatch', target: unitsAsMap(engine, target!), weight };
+    case 'featureMatch':
+      term.target.assertUsable(); // the caller's tensor: a units target's view cannot tell
+      return { kind: 'featureMatch', target: target!, weight };
     case 'channel': return { kind: 'channel', channel: term.channel, weight };
     case 'neuron': return { kind: 'neuron', channel: term.channel, y: term.y, x: term.x, weight };
     case 'deepDream': return { kind: 'deepDream', weight };
   }
 }
 
-/**
- * A featureMatch target of units [batch, u] as the map [batch, 1, 1, u] the layer's activations are read as
- * (optvis-gradient.ts): a view of the same buffer, made per encode after checking the target is still alive.
- */
-function unitsAsMap(engine: Engine, target: FeatureTarget): FeatureTarget {
-  const { tensor } = target;
-  if (tensor.shape.length !== 2) return target;
-  tensor.assertUsable();
+function unitsAsMap(engine: Engine, tensor: GpuTensor): GpuTensor {
+  if (tensor.shape.length !== 2) return tensor;
   const [batch, units] = tensor.shape as [number, number];
-  const view = new GpuTensor({ engine, buffer: tensor.buffer, shape: [batch, 1, 1, units], layout: tensor.layout, release: () => {} });
-  return { tensor: view, normSquared: target.normSquared };
+  return new GpuTensor({ engine, buffer: tensor.buffer, shape: [batch, 1, 1, units], layout: tensor.layout, release: () => {} });
 }
 
 function checkTerm(layer: string, shape: readonly number[], term: FeatureTerm): void {

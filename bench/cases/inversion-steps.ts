@@ -20,6 +20,8 @@
 // from a fixed dL/dh G at the start image (seeded into tf.grad as ours seeds it), windowed and waited for as ours is.
 // model_ms is its median; ratio_ceiling = peer_ms / model_ms is the most steps/s ratio any implementation
 // that runs the model through tfjs could reach in this run, and model_share_of_ours = model_ms / ours_ms.
+// model_kernels_ms: where the model's time goes, tfjs's own timing of each kernel of one forward and backward
+// (tf.profile, GPU timestamps where the adapter has them), mean over PROFILE_STEPS, by op and input shapes.
 // Recording: after the timing, the CPU time each side takes to record and submit one step (median of 15),
 // and the dispatches, submits and readbacks one step records; on a GPU fast enough that this model's
 // arithmetic costs microseconds, these are what bound the steps per second.
@@ -46,6 +48,7 @@ type InversionParams = { model: string; input: number; layer: string };
 const STEPS = 200;
 const WINDOW = 10;
 const RECORD_SAMPLES = 15;
+const PROFILE_STEPS = 3;
 const SEED = 7;
 const SD = 0.01; // Lucid's initial sd, the pixels parameterization's default
 const ADAM = { learningRate: 0.05, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
@@ -178,6 +181,7 @@ async function measureInversion(engine: Engine, params: InversionParams, f: Forw
     const peerImage = await p.readImage();
     // More steps each, after the images were read: what a step records, and the CPU time recording takes.
     const work = { ours: await countGpuWork(async () => oursStep()), peer: await countGpuWork(() => p.step()) };
+    const modelKernels = await profileKernels(() => m.step());
     const recording = {
       ours: await recordingMs(oursStep, () => engine.device.queue.onSubmittedWorkDone()),
       peer: await recordingMs(() => p.step(), (stepped) => stepped),
@@ -205,6 +209,7 @@ async function measureInversion(engine: Engine, params: InversionParams, f: Forw
       model_ms: modelMs,
       ratio_ceiling: peerMs / modelMs,
       model_share_of_ours: modelMs / oursMs,
+      model_kernels_ms: modelKernels,
       ours_loss_at_200: reading.total, // our own reading of the loss of the image step 200 started from
       // What one more step records, counted on each side after the timing (hardware-independent).
       ours_dispatches_per_step: work.ours.dispatches,
@@ -256,6 +261,26 @@ function createModelAlone(f: Forward, image: Float32Array, target: tf.Tensor, si
     step: () => vjp(x).dispose(),
     dispose: () => tf.dispose([x, seed]),
   };
+}
+
+/**
+ * Mean milliseconds of each tfjs kernel `step` runs, keyed by op and input shapes, over PROFILE_STEPS
+ * profiled runs, slowest first; kernels of under 0.05 ms are left out. Kernel times are GPU timestamps when
+ * the adapter has timestamp-query; without it tfjs gives none, and the result is empty.
+ */
+async function profileKernels(step: () => void): Promise<Record<string, number>> {
+  const total = new Map<string, number>();
+  for (let run = 0; run < PROFILE_STEPS; run++) {
+    const info = await tf.profile(step);
+    for (const kernel of info.kernels) {
+      const ms = await kernel.kernelTimeMs;
+      if (typeof ms !== 'number') continue;
+      const key = `${kernel.name} ${kernel.inputShapes.map((shape) => `[${shape.join(',')}]`).join(' ')}`;
+      total.set(key, (total.get(key) ?? 0) + ms / PROFILE_STEPS);
+    }
+  }
+  const rows = [...total].filter(([, ms]) => ms >= 0.05).sort((a, b) => b[1] - a[1]);
+  return Object.fromEntries(rows.map(([key, ms]) => [key, Math.round(ms * 100) / 100]));
 }
 
 async function timeWindow(run: () => Promise<void>): Promise<number> {

@@ -31,13 +31,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { GraphModel } from '@tensorflow/tfjs-converter';
-import { createImageView, seededRandom, tensorFromTf, type Engine, type GpuTensor, type ImageView } from '../../src/index';
-// Not yet exported from src/index.ts: the optvis capability layer.
-import { alphaNorm, featureMatch, totalVariation, type Objective } from '../../src/optvis/objectives';
-import { adam } from '../../src/optvis/optimizers';
-import { createOptimization, type Optimization } from '../../src/optvis/optimize';
-import { pixels } from '../../src/optvis/parameterization';
-import { INVERSION_DEFAULTS, MOVENET_INPUT } from '../../src/optvis/presets';
+import {
+  adam, alphaNorm, createImageView, createOptimization, featureMatch, INVERSION_DEFAULTS, maxAbsDifference, MOVENET_INPUT, pixels,
+  seededRandom, tensorFromTf, totalVariation, type Engine, type GpuTensor, type ImageView, type Objective, type Optimization,
+} from '../../src/index';
+// Internal: what pixels() draws its initial logits from, to hand the peer the same start.
 import { normalFloats } from '../../src/optvis/random';
 import { loadMoveNet } from '../../demos/shared/pretrained-cnn';
 import { median, type BenchCase, type CaseResult } from '../harness';
@@ -353,13 +351,6 @@ async function relativeError(f: Forward, image: Float32Array, target: tf.Tensor,
     norm += want[i]! ** 2;
   }
   return Math.sqrt(difference / norm);
-}
-
-function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`inversion-steps: images of ${a.length} and ${b.length} values.`);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
-  return worst;
 }
 
 function sigmoid(v: number): number {

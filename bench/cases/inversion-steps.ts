@@ -35,8 +35,10 @@ import {
   adam, alphaNorm, createImageView, createOptimization, featureMatch, INVERSION_DEFAULTS, maxAbsDifference, MOVENET_INPUT, pixels,
   seededRandom, tensorFromTf, totalVariation, type Engine, type GpuTensor, type ImageView, type Objective, type Optimization,
 } from '../../src/index';
-// Internal: what pixels() draws its initial logits from, to hand the peer the same start.
+// Internal: what pixels() draws its initial logits from, to hand the peer the same start, and the root
+// that seeds tfjs's backward with our dL/dh.
 import { normalFloats } from '../../src/optvis/random';
+import { backwardFrom } from '../../src/interop/tfjs/optvis-gradient';
 import { loadMoveNet } from '../../demos/shared/pretrained-cnn';
 import { median, type BenchCase, type CaseResult } from '../harness';
 import { createPeerInversion, type PeerInversion } from './inversion-peer';
@@ -249,12 +251,8 @@ interface ModelAlone {
 function createModelAlone(f: Forward, image: Float32Array, target: tf.Tensor, size: number): ModelAlone {
   const x = tf.tensor4d(image, [1, size, size, 3]);
   const seed = tf.tidy(() => tf.div(tf.mul(tf.sub(f.forward(x), target), 2), tf.sum(tf.square(target))));
-  // The backward starts from G itself, as ours does (optvis-gradient.ts): no Σ f ⊙ G and its gradient.
-  const seeded = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    (inputs[1] as tf.GradSaveFunc)([seed]);
-    return { value: tf.scalar(0), gradFunc: (_dy: tf.Tensor, saved: tf.Tensor[]) => saved[0]! };
-  });
-  const vjp = tf.grad((v: tf.Tensor) => seeded(f.forward(v as tf.Tensor4D)) as tf.Scalar);
+  // The backward starts from G itself, by the root ours uses: no Σ f ⊙ G and its gradient.
+  const vjp = tf.grad((v: tf.Tensor) => backwardFrom([f.forward(v as tf.Tensor4D)], [seed]));
   return {
     step: () => vjp(x).dispose(),
     dispose: () => tf.dispose([x, seed]),

@@ -65,7 +65,7 @@ function asFeatureMap(h: tf.Tensor): tf.Tensor {
  * differentiates, whose upstream gradient dy is 1: the seeds are handed on unscaled, so no dispatch
  * multiplies them by it. Its value, 0, is not a loss.
  */
-function backwardFrom(activations: readonly tf.Tensor[], seeds: readonly tf.Tensor[]): tf.Scalar {
+export function backwardFrom(activations: readonly tf.Tensor[], seeds: readonly tf.Tensor[]): tf.Scalar {
   const root = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const save = inputs[inputs.length - 1] as tf.GradSaveFunc;
     save([...seeds]); // kept for the backward: tensors a closure holds are disposed when the forward's scope ends
